@@ -1,0 +1,37 @@
+// The one place that decides which optional features duplex compiles with.
+#pragma once
+
+// Standalone Asio is the default; define DUPLEX_USE_BOOST_ASIO to build on Boost.Asio.
+#if !defined(DUPLEX_USE_BOOST_ASIO) && !defined(ASIO_STANDALONE)
+#define ASIO_STANDALONE 1
+#endif
+
+// TLS (OpenSSL) and permessage-deflate (zlib) are opt-in per header: include
+// <duplex/tls.hpp> or <duplex/extensions/permessage_deflate.hpp> to use them.
+// The CMake targets duplex::tls and duplex::deflate define these for you.
+#ifndef DUPLEX_HAS_TLS
+#define DUPLEX_HAS_TLS 0
+#endif
+#ifndef DUPLEX_HAS_ZLIB
+#define DUPLEX_HAS_ZLIB 0
+#endif
+
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L &&                           \
+    defined(__cpp_lib_coroutine)
+#define DUPLEX_HAS_COROUTINES 1
+#elif defined(__has_include)
+#if __has_include(<coroutine>) && defined(__cpp_impl_coroutine)
+#define DUPLEX_HAS_COROUTINES 1
+#endif
+#endif
+#ifndef DUPLEX_HAS_COROUTINES
+#define DUPLEX_HAS_COROUTINES 0
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DUPLEX_LIKELY(x) __builtin_expect(!!(x), 1)
+#define DUPLEX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define DUPLEX_LIKELY(x) (x)
+#define DUPLEX_UNLIKELY(x) (x)
+#endif

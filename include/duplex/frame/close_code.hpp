@@ -1,0 +1,88 @@
+// Close codes and close frame payloads (RFC 6455 5.5.1, 7.4).
+#pragma once
+
+#include <duplex/frame/frame_header.hpp>
+#include <duplex/frame/utf8_validator.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace duplex {
+
+/// The close codes RFC 6455 7.4.1 defines, plus those IANA registered since.
+namespace close_code {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t unsupported_data = 1003;
+inline constexpr std::uint16_t no_status = 1005;       ///< never sent: the close had no code
+inline constexpr std::uint16_t abnormal = 1006;        ///< never sent: the transport just ended
+inline constexpr std::uint16_t invalid_payload = 1007; ///< e.g. text that is not UTF-8
+inline constexpr std::uint16_t policy_violation = 1008;
+inline constexpr std::uint16_t message_too_big = 1009;
+inline constexpr std::uint16_t mandatory_extension = 1010;
+inline constexpr std::uint16_t internal_error = 1011;
+inline constexpr std::uint16_t service_restart = 1012;
+inline constexpr std::uint16_t try_again_later = 1013;
+inline constexpr std::uint16_t bad_gateway = 1014;
+inline constexpr std::uint16_t tls_handshake = 1015; ///< never sent
+} // namespace close_code
+
+namespace frame {
+
+/// RFC 6455 5.5: 125 bytes of control payload less the 2-byte code.
+inline constexpr std::size_t max_close_reason = 123;
+
+/// True if `code` may appear in a close frame on the wire: 1000-1003,
+/// 1007-1014 and the registered/private ranges 3000-4999.
+constexpr bool is_valid_close_code(std::uint16_t code) noexcept {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+           (code >= 3000 && code <= 4999);
+}
+
+/// A parsed close frame payload.
+struct close_payload {
+    bool valid = true;                             ///< false: answer with close 1002/1007
+    std::uint16_t code = close_code::no_status;    ///< 1005 when the payload was empty
+    std::string_view reason;                       ///< view into the parsed payload
+    std::uint16_t error_code = 0;                  ///< the close code to fail with when !valid
+};
+
+/// Parse the (unmasked) payload of a received close frame.
+inline close_payload parse_close_payload(const std::uint8_t* data, std::size_t size) noexcept {
+    close_payload result;
+    if (size == 0) return result;
+    if (size == 1 || size > max_control_payload) {
+        result.valid = false;
+        result.error_code = close_code::protocol_error;
+        return result;
+    }
+    result.code = static_cast<std::uint16_t>((data[0] << 8) | data[1]);
+    if (!is_valid_close_code(result.code)) {
+        result.valid = false;
+        result.error_code = close_code::protocol_error;
+        return result;
+    }
+    result.reason = std::string_view(reinterpret_cast<const char*>(data + 2), size - 2);
+    if (!is_valid_utf8(result.reason)) {
+        result.valid = false;
+        result.error_code = close_code::invalid_payload;
+    }
+    return result;
+}
+
+/// Write a close payload (code + reason) into `out` (at least 125 bytes).
+/// A code of 0 or 1005 writes an empty payload. Returns the payload size.
+inline std::size_t encode_close_payload(std::uint16_t code, std::string_view reason,
+                                        std::uint8_t* out) noexcept {
+    if (code == 0 || code == close_code::no_status) return 0;
+    out[0] = static_cast<std::uint8_t>(code >> 8);
+    out[1] = static_cast<std::uint8_t>(code);
+    const std::size_t n = reason.size() < max_close_reason ? reason.size() : max_close_reason;
+    for (std::size_t i = 0; i < n; ++i) out[2 + i] = static_cast<std::uint8_t>(reason[i]);
+    return 2 + n;
+}
+
+} // namespace frame
+} // namespace duplex

@@ -1,0 +1,44 @@
+// Payload masking (RFC 6455 5.3), word at a time, at any alignment and key phase.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace duplex::frame {
+
+/// XOR `size` bytes at `data` with `key`, starting at byte `phase` of the key
+/// (the payload offset modulo 4). Returns the phase for the byte after the last,
+/// so a payload split into several buffers is masked by successive calls.
+inline std::size_t apply_mask(std::uint8_t* data, std::size_t size,
+                              const std::array<std::uint8_t, 4>& key,
+                              std::size_t phase = 0) noexcept {
+    phase &= 3;
+    // Rotate the key to the phase once, then work on 8-byte words: the word
+    // key repeats every 4 bytes, so it stays in phase for every full word.
+    std::uint8_t rotated[8];
+    for (std::size_t i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
+    std::uint64_t word_key;
+    std::memcpy(&word_key, rotated, 8);
+    std::size_t i = 0;
+    for (; i + 32 <= size; i += 32) {
+        std::uint64_t w[4];
+        std::memcpy(w, data + i, 32);
+        w[0] ^= word_key;
+        w[1] ^= word_key;
+        w[2] ^= word_key;
+        w[3] ^= word_key;
+        std::memcpy(data + i, w, 32);
+    }
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, data + i, 8);
+        w ^= word_key;
+        std::memcpy(data + i, &w, 8);
+    }
+    for (; i < size; ++i) data[i] ^= rotated[i & 7];
+    return (phase + size) & 3;
+}
+
+} // namespace duplex::frame
