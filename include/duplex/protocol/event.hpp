@@ -1,0 +1,38 @@
+// What a session reports after consuming input.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace duplex::protocol {
+
+/// The kind of a data message.
+enum class message_kind : std::uint8_t { text, binary };
+
+/// One event from session::next_event(). Views point into the session and stay
+/// valid until the next call to feed(), next_event() or commit_input().
+struct event {
+    enum type_t : std::uint8_t {
+        none,         ///< no complete event yet: feed more bytes
+        message,      ///< a whole data message in `data`
+        message_part, ///< streaming mode: a part of a message; `fin` marks the last
+        ping,         ///< payload in `data`; a pong was queued if auto_pong
+        pong,         ///< payload in `data`
+        close,        ///< the connection is closing or closed; see code and reason
+    };
+    type_t type = none;
+    message_kind kind = message_kind::binary;
+    bool fin = true;             ///< message_part: this is the last part
+    std::string_view data;       ///< payload of message, part, ping or pong
+    std::uint16_t code = 0;      ///< close: the peer's code, 1005 (none) or 1006 (transport lost)
+    std::string_view reason;     ///< close: the reason text
+    /// close: true when this side failed the connection because the peer broke
+    /// the protocol (code is then the one we sent: 1002, 1007, 1009, ...).
+    bool protocol_error = false;
+
+    explicit operator bool() const noexcept { return type != none; }
+    bool is_text() const noexcept { return kind == message_kind::text; }
+};
+
+} // namespace duplex::protocol

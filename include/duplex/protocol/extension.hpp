@@ -1,0 +1,45 @@
+// The hook through which a negotiated extension (e.g. permessage-deflate)
+// transforms message payloads in both directions (RFC 6455 9).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace duplex::protocol {
+
+/// Where an extension writes decoded or encoded bytes.
+class byte_sink {
+public:
+    virtual void write(const std::uint8_t* data, std::size_t size) = 0;
+
+protected:
+    ~byte_sink() = default;
+};
+
+/// An extension negotiated for one connection. The session calls it for every
+/// data message; control frames are never passed through it.
+class extension {
+public:
+    virtual ~extension() = default;
+
+    /// The RSV bits this extension may set on frames (e.g. RSV1 for deflate).
+    virtual std::uint8_t rsv_bits() const noexcept = 0;
+
+    enum class decode_status { ok, too_big, error };
+
+    /// Decode part of a received message whose first frame carried `rsv`.
+    /// `fin` is true for the last part. Writes at most `limit` bytes to `out`
+    /// in total for the message and returns too_big past it (RFC 7692 bombs).
+    virtual decode_status decode(const std::uint8_t* data, std::size_t size, bool fin,
+                                 std::size_t limit, byte_sink& out) = 0;
+
+    /// Whether decode() applies to a message whose first frame has these RSV bits.
+    virtual bool claims_message(std::uint8_t rsv) const noexcept { return (rsv & rsv_bits()) != 0; }
+
+    /// Encode a whole outgoing message. Returns the RSV bits to set on its first
+    /// frame, or 0 to send `data` unchanged (then `out` is left untouched).
+    virtual std::uint8_t encode(const std::uint8_t* data, std::size_t size, std::string& out) = 0;
+};
+
+} // namespace duplex::protocol

@@ -1,0 +1,231 @@
+// The sans-I/O WebSocket connection state machine (RFC 6455 5-7).
+//
+// Bytes in, events and bytes out; no sockets, clocks or threads. The shape is
+// that of python's wsproto/h11:
+//
+//     session<server_role> s;
+//     s.feed(bytes, n);                        // whatever arrived, any chunking
+//     while (auto ev = s.next_event()) { ... } // messages, pings, pongs, close
+//     s.send_text("hi");                       // frames appended to the output
+//     write(s.output_data(), s.output_size()); s.consume_output(n);
+//
+// The opening handshake happens before, with duplex/handshake; bytes that
+// arrived behind it are fed here.
+#pragma once
+
+#include <duplex/error.hpp>
+#include <duplex/frame/close_code.hpp>
+#include <duplex/frame/frame_header.hpp>
+#include <duplex/frame/mask.hpp>
+#include <duplex/frame/mask_key.hpp>
+#include <duplex/frame/role.hpp>
+#include <duplex/frame/utf8_validator.hpp>
+#include <duplex/protocol/detail/byte_buffer.hpp>
+#include <duplex/protocol/event.hpp>
+#include <duplex/protocol/extension.hpp>
+#include <duplex/protocol/session_options.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace duplex::protocol {
+
+/// Where a connection is in its life (RFC 6455 4-7).
+enum class session_state : std::uint8_t {
+    open,    ///< data flows both ways
+    closing, ///< we sent a close frame and wait for the peer's
+    closed,  ///< both closes exchanged, or the connection failed; close the transport
+};
+
+/// One WebSocket connection's protocol state for Role (server_role or client_role).
+/// Not thread-safe: one thread (or strand) drives it.
+template <class Role>
+class session {
+public:
+    explicit session(session_options options = {}) : options_(options) {}
+
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+    session(session&&) noexcept = default;
+    session& operator=(session&&) noexcept = default;
+
+    // ---- input ---------------------------------------------------------
+
+    /// Hand received bytes to the session (copied). Invalidates earlier event views.
+    void feed(const void* data, std::size_t size) {
+        if (state_ == session_state::closed) return; // input after failure/close is dropped
+        in_.append(data, size);
+    }
+    void feed(std::string_view bytes) { feed(bytes.data(), bytes.size()); }
+
+    /// Zero-copy input: space for up to `size` bytes to receive into directly.
+    std::uint8_t* input_buffer(std::size_t size) { return in_.prepare(size); }
+    /// Declare `size` bytes written into input_buffer().
+    void commit_input(std::size_t size) noexcept {
+        if (state_ != session_state::closed) in_.commit(size);
+    }
+
+    /// Parse buffered input and return the next event, or an event of type
+    /// `none` when more bytes are needed. A peer's protocol violation yields a
+    /// close event with protocol_error set and a close frame in the output.
+    event next_event();
+
+    /// The transport ended. Returns the final close event (1006 if no close
+    /// handshake completed), or none if the session had already closed.
+    event transport_closed() {
+        if (state_ == session_state::closed) return {};
+        state_ = session_state::closed;
+        in_.clear();
+        event ev;
+        ev.type = event::close;
+        ev.code = close_code::abnormal;
+        return ev;
+    }
+
+    // ---- output --------------------------------------------------------
+
+    /// Queue a whole text message (must be UTF-8; checked when validate_utf8 is on).
+    std::error_code send_text(std::string_view text, bool compress = true) {
+        return send_message(message_kind::text, text.data(), text.size(), compress);
+    }
+    /// Queue a whole binary message.
+    std::error_code send_binary(const void* data, std::size_t size, bool compress = true) {
+        return send_message(message_kind::binary, data, size, compress);
+    }
+    std::error_code send_binary(std::string_view bytes, bool compress = true) {
+        return send_binary(bytes.data(), bytes.size(), compress);
+    }
+    /// Queue a whole message of the given kind. `compress` false skips the
+    /// negotiated extension for this message.
+    std::error_code send_message(message_kind kind, const void* data, std::size_t size, bool compress = true);
+
+    /// Queue one fragment of a message (RFC 6455 5.4): the first call starts a
+    /// message of `kind`, later ones continue it, `fin` ends it. Fragmented
+    /// messages are sent without extension encoding.
+    std::error_code send_fragment(message_kind kind, const void* data, std::size_t size, bool fin);
+
+    std::error_code send_ping(std::string_view payload = {}) { return send_control(frame::opcode::ping, payload); }
+    std::error_code send_pong(std::string_view payload = {}) { return send_control(frame::opcode::pong, payload); }
+
+    /// Start the closing handshake. Code 0 or 1005 sends a close without a code.
+    std::error_code send_close(std::uint16_t code = close_code::normal, std::string_view reason = {});
+
+    /// Bytes waiting to be written to the transport.
+    const std::uint8_t* output_data() const noexcept { return out_.data(); }
+    std::size_t output_size() const noexcept { return out_.size(); }
+    std::string_view output() const noexcept {
+        return {reinterpret_cast<const char*>(out_.data()), out_.size()};
+    }
+    /// Declare `size` bytes of output written.
+    void consume_output(std::size_t size) noexcept { out_.consume(size); }
+    /// Exchange the output buffer with `other` (an empty one, usually): a
+    /// transport takes the pending bytes without copying and hands back a
+    /// written buffer so capacities circulate instead of being reallocated.
+    void swap_output(detail::byte_buffer& other) noexcept { std::swap(out_, other); }
+
+    /// Write the header of an unmasked, unextended, single-frame message of
+    /// `size` bytes into `out` (max_header_size bytes) so a transport can send
+    /// it gathered with the payload instead of copying the payload (server
+    /// role only). Returns the header length, or 0 if nothing may be sent now.
+    std::size_t write_message_header(message_kind kind, std::size_t size, std::uint8_t* out) const noexcept {
+        static_assert(!Role::masks_output, "clients must mask; use send_message");
+        if (state_ != session_state::open || out_fragmenting_) return 0;
+        frame::frame_header h;
+        h.opcode = kind == message_kind::text ? frame::opcode::text : frame::opcode::binary;
+        h.payload_length = size;
+        return frame::encode_header(h, out);
+    }
+
+    // ---- state ---------------------------------------------------------
+
+    session_state state() const noexcept { return state_; }
+    bool is_open() const noexcept { return state_ == session_state::open; }
+    /// True once the session is closed and its output is written: time to
+    /// close the transport (a client should still give the server a moment to close first).
+    bool should_close_transport() const noexcept { return state_ == session_state::closed && out_.empty(); }
+    /// True while a received message is partly buffered.
+    bool in_message() const noexcept { return in_message_; }
+    const session_options& options() const noexcept { return options_; }
+    session_options& options() noexcept { return options_; }
+
+    /// Plug in a negotiated extension (not owned; must outlive the session or be reset).
+    void set_extension(extension* ext) noexcept { ext_ = ext; }
+    extension* get_extension() const noexcept { return ext_; }
+
+    /// Free buffers that hold nothing, so an idle connection keeps no buffer memory.
+    void release_idle_buffers() noexcept {
+        in_.release_if_empty();
+        out_.release_if_empty();
+        if (!in_message_) message_.release_if_empty();
+    }
+    /// Bytes of buffer memory currently held.
+    std::size_t buffer_capacity() const noexcept {
+        return in_.capacity() + out_.capacity() + message_.capacity() + scratch_.capacity();
+    }
+
+private:
+    class buffer_sink final : public byte_sink {
+    public:
+        explicit buffer_sink(detail::byte_buffer& b) noexcept : buffer_(b) {}
+        void write(const std::uint8_t* data, std::size_t size) override { buffer_.append(data, size); }
+
+    private:
+        detail::byte_buffer& buffer_;
+    };
+
+    static constexpr std::uint8_t kind_opcode(message_kind kind) noexcept {
+        return kind == message_kind::text ? 0x1 : 0x2;
+    }
+
+    event fail(std::uint16_t code, std::string_view reason);
+    event handle_control(const frame::frame_header& h, std::uint8_t* payload);
+    event continue_payload();
+    bool validate_text(const std::uint8_t* data, std::size_t size) {
+        return !options_.validate_utf8 || message_kind_ != message_kind::text || utf8_.feed(data, size);
+    }
+    void finish_message() noexcept {
+        in_message_ = false;
+        fragments_ = 0;
+        message_size_ = 0;
+        compressed_ = false;
+    }
+    void write_frame(std::uint8_t opcode, bool fin, std::uint8_t rsv, const void* data, std::size_t size);
+    std::error_code send_control(frame::opcode op, std::string_view payload);
+
+    session_options options_;
+    session_state state_ = session_state::open;
+    extension* ext_ = nullptr;
+
+    detail::byte_buffer in_;
+    detail::byte_buffer out_;
+    detail::byte_buffer message_; // reassembly of fragmented or compressed messages
+    detail::byte_buffer scratch_; // compressed streaming output, outgoing encoding
+    std::string encode_buffer_;
+
+    // the frame being read
+    frame::frame_header frame_{};
+    bool reading_payload_ = false;
+    bool in_place_ = false;               // single-frame message kept in in_ until complete
+    std::uint64_t payload_remaining_ = 0; // bytes of the frame not yet consumed
+    std::size_t in_place_checked_ = 0;    // in-place: bytes already unmasked and validated
+    std::size_t mask_phase_ = 0;
+
+    // the message being read
+    bool in_message_ = false;
+    bool compressed_ = false;
+    message_kind message_kind_ = message_kind::binary;
+    std::size_t fragments_ = 0;
+    std::size_t message_size_ = 0;
+    frame::utf8_validator utf8_;
+
+    // the message being sent in fragments
+    bool out_fragmenting_ = false;
+};
+
+} // namespace duplex::protocol
+
+#include <duplex/protocol/impl/session.hpp>
