@@ -1,0 +1,141 @@
+// basic_client<Config>: opens WebSocket connections to ws:// URLs.
+#pragma once
+
+#include <duplex/connection.hpp>
+#include <duplex/url.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace duplex {
+
+/// What a client sends in its handshake besides the URL.
+struct client_options {
+    std::string origin;
+    std::vector<std::string> subprotocols;
+    handshake::header_fields headers; ///< cookies, authorization, ...
+    /// Limits for received messages; defaults from the Config.
+    std::size_t max_message_size = 0;
+};
+
+/// A WebSocket client. Connections it opens live on its io_context.
+template <class Config>
+class basic_client {
+public:
+    using config_type = Config;
+    using connection_type = basic_connection<Config>;
+    using connection_ptr = std::shared_ptr<connection_type>;
+    using handlers_type = connection_handlers<connection_type>;
+
+    using transport_type = typename connection_type::transport_type;
+    using tls_context_type = typename transport_type::context_type;
+
+    /// A plain client.
+    explicit basic_client(asio::io_context& io) : io_(io) {
+        static_assert(!transport_type::secure, "a TLS client needs a TLS context: basic_client(io, context)");
+    }
+    /// A TLS client. `context` decides what is trusted (see tls::make_client_context);
+    /// the host name of every URL is verified against the certificate and sent as SNI.
+    basic_client(asio::io_context& io, tls_context_type& context) : io_(io), tls_context_(&context) {}
+
+    /// Connect to `url` (ws://host:port/path?query). on_open runs once the
+    /// handshake succeeded; on_error reports a failed connect or handshake
+    /// (error::bad_url, error::timeout, error::handshake_failed, error::bad_response
+    /// or the socket's error).
+    void connect(const std::string& url_text, handlers_type handlers, client_options options = {}) {
+        const auto u = parse_url(url_text);
+        if (!u || u->secure != transport_type::secure || u->unix_socket) {
+            asio::post(io_, [h = std::move(handlers)] {
+                if (h.on_error) h.on_error(nullptr, make_error_code(error::bad_url));
+            });
+            return;
+        }
+        auto state = std::make_shared<connect_state>(io_, *u, std::move(handlers), std::move(options));
+        state->tls_context = tls_context_;
+        state->timer.expires_after(Config::connect_timeout);
+        state->timer.async_wait([state](std::error_code ec) {
+            if (!ec && !state->done) {
+                state->done = true;
+                state->resolver.cancel();
+                std::error_code ignored;
+                state->socket.close(ignored);
+                if (state->handlers.on_error) state->handlers.on_error(nullptr, make_error_code(error::timeout));
+            }
+        });
+        state->resolver.async_resolve(u->host, std::to_string(u->port), [state](std::error_code ec, auto results) {
+            if (state->done) return;
+            if (ec) return fail(state, ec);
+            asio::async_connect(state->socket, results, [state](std::error_code ec2, const auto&) {
+                if (state->done) return;
+                if (ec2) return fail(state, ec2);
+                state->done = true;
+                state->timer.cancel();
+                start(state);
+            });
+        });
+    }
+
+private:
+    using executor_type = typename connection_type::executor_type;
+
+    struct connect_state {
+        connect_state(asio::io_context& io, url u, handlers_type h, client_options o)
+            : executor(make_executor(io)), resolver(io), socket(executor), timer(io), target(std::move(u)),
+              handlers(std::move(h)), options(std::move(o)) {}
+        executor_type executor;
+        asio::ip::tcp::resolver resolver;
+        typename connection_type::socket_type socket;
+        asio::steady_timer timer;
+        url target;
+        handlers_type handlers;
+        client_options options;
+        tls_context_type* tls_context = nullptr;
+        bool done = false;
+    };
+
+    static executor_type make_executor(asio::io_context& io) {
+        if constexpr (Config::multi_threaded) return asio::make_strand(io.get_executor());
+        else return io.get_executor();
+    }
+
+    static void fail(const std::shared_ptr<connect_state>& state, std::error_code ec) {
+        state->done = true;
+        state->timer.cancel();
+        if (state->handlers.on_error) state->handlers.on_error(nullptr, ec);
+    }
+
+    static void start(const std::shared_ptr<connect_state>& state) {
+        auto c = std::make_shared<connection_type>(
+            state->executor, transport_type::template wrap<executor_type>(std::move(state->socket), state->tls_context));
+        handshake::client_request_options offer;
+        offer.host = state->target.host_header();
+        offer.target = state->target.target;
+        offer.origin = state->options.origin;
+        offer.subprotocols = state->options.subprotocols;
+        offer.headers = state->options.headers;
+        auto key = handshake::generate_client_key();
+        auto request = handshake::build_client_request(offer, key);
+        protocol::session_options limits;
+        limits.max_message_size =
+            state->options.max_message_size ? state->options.max_message_size : Config::max_message_size;
+        limits.max_frame_size = Config::max_frame_size;
+        limits.max_fragments = Config::max_fragments;
+        asio::dispatch(state->executor, [c, request = std::move(request), key = std::move(key),
+                                         offer = std::move(offer), h = std::move(state->handlers), limits,
+                                         host = state->target.host]() mutable {
+            c->start_client(std::move(request), std::move(key), std::move(offer), std::move(h), limits, host);
+        });
+    }
+
+    asio::io_context& io_;
+    tls_context_type* tls_context_ = nullptr;
+};
+
+/// A plain TCP client with the default configuration.
+using client = basic_client<config::client>;
+
+} // namespace duplex

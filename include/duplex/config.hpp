@@ -1,0 +1,73 @@
+// Ready-made endpoint configurations. A Config is a plain struct of types and
+// constants; derive from one of these and override what you need:
+//
+//     struct my_config : duplex::config::server {
+//         using user_data = my_state;                     // lives in each connection
+//         static constexpr std::size_t max_message_size = 1 << 20;
+//     };
+#pragma once
+
+#include <duplex/frame/role.hpp>
+#include <duplex/logger.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace duplex {
+
+/// The user data type of a config that declares none.
+struct no_user_data {};
+
+/// What happens when a send would push a connection's queue past its cap.
+enum class queue_full_policy {
+    fail,  ///< the send fails with error::send_queue_full
+    drop,  ///< the message is dropped silently (counted in metrics)
+    close, ///< the connection is closed with 1008
+};
+
+namespace config {
+
+/// Settings shared by servers and clients.
+struct common {
+    using user_data = no_user_data;
+    using logger = duplex::null_logger;
+    /// true: run the io_context on several threads; each connection gets a strand.
+    static constexpr bool multi_threaded = false;
+
+    static constexpr std::size_t max_message_size = 16 * 1024 * 1024;
+    static constexpr std::size_t max_frame_size = 16 * 1024 * 1024;
+    static constexpr std::size_t max_fragments = 4096;
+    /// Cap on bytes queued for sending per connection, and what to do past it.
+    static constexpr std::size_t send_queue_limit = 16 * 1024 * 1024;
+    static constexpr queue_full_policy on_queue_full = queue_full_policy::fail;
+    /// Bytes read per receive call.
+    static constexpr std::size_t read_size = 16 * 1024;
+
+    static constexpr std::chrono::milliseconds handshake_timeout{10'000};
+    /// After this long without input a ping is sent; 0 disables keepalive.
+    static constexpr std::chrono::milliseconds idle_timeout{60'000};
+    /// How long to wait for any input (the pong) after a keepalive ping.
+    static constexpr std::chrono::milliseconds pong_timeout{20'000};
+    /// How long to wait for the peer's close frame (or its TCP close) after ours.
+    static constexpr std::chrono::milliseconds close_timeout{5'000};
+};
+
+/// A plain (ws://) server on TCP.
+struct server : common {
+    using role = server_role;
+    /// Beyond this many open connections a handshake is answered with 503.
+    static constexpr std::size_t max_connections = 100'000;
+    /// Upper bound on connections from one remote address (0: no bound).
+    static constexpr std::size_t max_connections_per_address = 0;
+    /// stop(): how long connections get to finish their close handshake.
+    static constexpr std::chrono::milliseconds stop_timeout{3'000};
+};
+
+/// A plain (ws://) client on TCP.
+struct client : common {
+    using role = client_role;
+    static constexpr std::chrono::milliseconds connect_timeout{10'000};
+};
+
+} // namespace config
+} // namespace duplex

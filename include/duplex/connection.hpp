@@ -1,0 +1,239 @@
+// One WebSocket connection on an Asio stream: the session (protocol), a read
+// loop, a write queue with gather writes, and timers.
+#pragma once
+
+#include <duplex/config.hpp>
+#include <duplex/config/macros.hpp>
+#include <duplex/error.hpp>
+#include <duplex/handlers.hpp>
+#include <duplex/handshake/client_handshake.hpp>
+#include <duplex/handshake/http_parser.hpp>
+#include <duplex/handshake/server_handshake.hpp>
+#include <duplex/message.hpp>
+#include <duplex/protocol/session.hpp>
+#include <duplex/transport/tcp.hpp>
+
+#include <asio/dispatch.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/write.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace duplex {
+
+template <class Config>
+class basic_server;
+template <class Config>
+class basic_client;
+
+namespace detail {
+
+template <class Config, class = void>
+struct transport_of {
+    using type = transport::tcp;
+};
+template <class Config>
+struct transport_of<Config, std::void_t<typename Config::transport>> {
+    using type = typename Config::transport;
+};
+
+template <class Config>
+using executor_for = std::conditional_t<Config::multi_threaded, asio::strand<asio::io_context::executor_type>,
+                                        asio::io_context::executor_type>;
+
+/// Bytes queued for one gather write: owned bytes, interleaved with shared
+/// pre-framed buffers (broadcast) in the order they were queued.
+struct outbox {
+    struct segment {
+        std::size_t offset = 0, size = 0;              // range of `bytes` when frame is null
+        std::shared_ptr<const std::string> frame;      // a shared frame otherwise
+    };
+    protocol::detail::byte_buffer bytes;
+    std::vector<segment> segments; // empty in the common case: just `bytes`
+    std::size_t covered = 0;       // bytes already described by segments
+    std::size_t total = 0;
+    std::vector<std::function<void(std::error_code)>> completions;
+
+    bool empty() const noexcept { return total == 0 && completions.empty(); }
+    void add_frame(std::shared_ptr<const std::string> frame) {
+        if (bytes.size() > covered) {
+            segments.push_back({covered, bytes.size() - covered, nullptr});
+            covered = bytes.size();
+        }
+        total += frame->size();
+        segments.push_back({0, 0, std::move(frame)});
+    }
+    void clear() noexcept {
+        bytes.clear();
+        segments.clear();
+        covered = 0;
+        total = 0;
+    }
+};
+
+} // namespace detail
+
+/// A connection of a server or client described by Config (see duplex/config.hpp).
+/// All public member functions are safe to call from any thread.
+template <class Config>
+class basic_connection : public std::enable_shared_from_this<basic_connection<Config>> {
+public:
+    using config_type = Config;
+    using role = typename Config::role;
+    using user_data_type = typename Config::user_data;
+    using transport_type = typename detail::transport_of<Config>::type;
+    using executor_type = detail::executor_for<Config>;
+    using socket_type = typename transport_type::template socket<executor_type>;
+    using stream_type = typename transport_type::template stream<executor_type>;
+    using ptr = std::shared_ptr<basic_connection>;
+    using handlers_type = connection_handlers<basic_connection>;
+    using completion = std::function<void(std::error_code)>;
+    /// A pre-framed message shared by many connections (see make_frame()).
+    using shared_frame = std::shared_ptr<const std::string>;
+
+    basic_connection(executor_type executor, stream_type stream);
+    basic_connection(const basic_connection&) = delete;
+    basic_connection& operator=(const basic_connection&) = delete;
+    ~basic_connection();
+
+    /// Queue a text message. `done` (optional) runs once it was written or failed.
+    void send_text(std::string_view text, completion done = {}) { send(message_kind::text, text, std::move(done)); }
+    /// Queue a binary message.
+    void send_binary(std::string_view bytes, completion done = {}) {
+        send(message_kind::binary, bytes, std::move(done));
+    }
+    void send(message_kind kind, std::string_view payload, completion done = {});
+    /// Queue a frame built once by make_frame() for many connections (server role).
+    void send_frame(shared_frame frame, completion done = {});
+    void ping(std::string_view payload = {});
+    /// Start the close handshake; on_close runs when it completes or times out.
+    void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
+    /// End the connection at once without a close handshake.
+    void abort();
+
+    /// The per-connection user data (Config::user_data).
+    user_data_type& data() noexcept { return user_data_; }
+    const user_data_type& data() const noexcept { return user_data_; }
+
+    /// The request target of the handshake (path and query).
+    const std::string& target() const noexcept { return target_; }
+    /// The path without the query.
+    std::string_view path() const noexcept { return std::string_view(target_).substr(0, target_.find('?')); }
+    /// A path parameter captured by the route (e.g. "id" for "/rooms/{id}").
+    std::string_view param(std::string_view name) const noexcept {
+        for (const auto& [k, v] : params_)
+            if (k == name) return v;
+        return {};
+    }
+    const std::string& subprotocol() const noexcept { return subprotocol_; }
+    const std::string& remote_address() const noexcept { return remote_address_; }
+    std::uint16_t remote_port() const noexcept { return remote_port_; }
+
+    /// Bytes queued but not yet written (approximate when read from another thread).
+    std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
+    bool is_open() const noexcept { return open_.load(std::memory_order_relaxed); }
+    executor_type get_executor() const noexcept { return executor_; }
+    /// The transport stream (a TCP socket, or an ssl::stream for TLS).
+    stream_type& stream() noexcept { return socket_; }
+
+    /// Frame a message once for send_frame() to many connections.
+    static shared_frame make_frame(message_kind kind, std::string_view payload) {
+        static_assert(!role::masks_output, "clients mask each frame; use send()");
+        auto out = std::make_shared<std::string>();
+        std::uint8_t header[frame::max_header_size];
+        frame::frame_header h;
+        h.opcode = kind == message_kind::text ? frame::opcode::text : frame::opcode::binary;
+        h.payload_length = payload.size();
+        const auto n = frame::encode_header(h, header);
+        out->reserve(n + payload.size());
+        out->append(reinterpret_cast<const char*>(header), n);
+        out->append(payload);
+        return out;
+    }
+
+private:
+    friend class basic_server<Config>;
+    friend class basic_client<Config>;
+    enum class phase : std::uint8_t { handshake, open, closing, done };
+    using request_callback = std::function<void(const ptr&, handshake::http_request&&)>;
+
+    template <class Fn>
+    void run(Fn&& fn);
+
+    // server side
+    void start_server(request_callback on_request, const protocol::session_options& limits);
+    void read_request();
+    void respond_and_close(std::string response);
+    void accept(std::string response, handlers_type handlers, protocol::session_options options);
+    // client side
+    void start_client(std::string request, std::string key, handshake::client_request_options offer,
+                      handlers_type handlers, protocol::session_options options, std::string tls_host);
+    void read_response();
+
+    void open_and_read(std::size_t leftover);
+    void do_read();
+    void on_read(std::error_code ec, std::size_t size);
+    void dispatch_events();
+    void queue_bytes(std::string_view bytes);
+    void flush();
+    void start_write();
+    void on_write(std::error_code ec);
+    bool admit(std::size_t size, completion& done);
+    void arm_timer(std::chrono::milliseconds after);
+    void on_timer();
+    void after_close_event();
+    void finish(std::error_code ec);
+    void update_buffered() noexcept;
+
+    executor_type executor_;
+    stream_type socket_;
+    asio::steady_timer timer_;
+    protocol::session<role> session_;
+    handlers_type handlers_;
+    user_data_type user_data_{};
+
+    detail::outbox back_, front_; // queued, and in flight
+    std::vector<asio::const_buffer> gather_;
+    bool writing_ = false;
+    bool dispatching_ = false;
+    bool activity_ = false;
+    bool ping_outstanding_ = false;
+    bool backpressured_ = false;
+    bool close_seen_ = false;
+    bool eof_ = false;
+    phase phase_ = phase::handshake;
+    std::uint32_t timer_generation_ = 0;
+    std::atomic<std::size_t> buffered_{0};
+    std::atomic<bool> open_{false};
+
+    close_info close_info_;
+    std::string target_;
+    std::vector<std::pair<std::string, std::string>> params_;
+    std::string subprotocol_;
+    std::string remote_address_;
+    std::uint16_t remote_port_ = 0;
+
+    // handshake state
+    request_callback on_request_;
+    handshake::request_parser request_parser_;
+    handshake::response_parser response_parser_;
+    std::string client_key_;
+    handshake::client_request_options offer_;
+    std::function<void()> on_finished_; // owner bookkeeping
+};
+
+} // namespace duplex
+
+#include <duplex/impl/connection.hpp>

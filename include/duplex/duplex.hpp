@@ -1,0 +1,14 @@
+// duplex: a header-only WebSocket library (RFC 6455) for servers and clients
+// on standalone Asio. This umbrella header needs only Asio and the standard
+// library; TLS and permessage-deflate have their own headers.
+#pragma once
+
+#include <duplex/client.hpp>
+#include <duplex/config.hpp>
+#include <duplex/connection.hpp>
+#include <duplex/error.hpp>
+#include <duplex/frame.hpp>
+#include <duplex/handshake.hpp>
+#include <duplex/protocol.hpp>
+#include <duplex/server.hpp>
+#include <duplex/url.hpp>

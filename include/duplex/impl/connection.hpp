@@ -1,0 +1,471 @@
+// Definitions of basic_connection<Config>; included from duplex/connection.hpp.
+#pragma once
+
+#include <duplex/connection.hpp>
+
+#include <cstring>
+#include <utility>
+
+namespace duplex {
+
+template <class Config>
+basic_connection<Config>::basic_connection(executor_type executor, stream_type stream)
+    : executor_(executor), socket_(std::move(stream)), timer_(executor) {
+    std::error_code ec;
+    const auto remote = transport_type::lowest_layer(socket_).remote_endpoint(ec);
+    if (!ec) {
+        remote_address_ = remote.address().to_string();
+        remote_port_ = remote.port();
+    }
+    session_.options().max_message_size = Config::max_message_size;
+    session_.options().max_frame_size = Config::max_frame_size;
+    session_.options().max_fragments = Config::max_fragments;
+}
+
+template <class Config>
+basic_connection<Config>::~basic_connection() = default;
+
+// Run `fn` on the connection's executor: inline when already there (the
+// handler path), posted otherwise (sends from other threads).
+template <class Config>
+template <class Fn>
+void basic_connection<Config>::run(Fn&& fn) {
+    if (executor_.running_in_this_thread()) {
+        fn();
+    } else {
+        asio::post(executor_, [self = this->shared_from_this(), f = std::forward<Fn>(fn)]() mutable { f(); });
+    }
+}
+
+template <class Config>
+void basic_connection<Config>::send(message_kind kind, std::string_view payload, completion done) {
+    if (executor_.running_in_this_thread()) {
+        if (phase_ != phase::open) {
+            if (done) done(error::closed);
+            return;
+        }
+        if (!admit(payload.size(), done)) return;
+        if (auto ec = session_.send_message(kind, payload.data(), payload.size())) {
+            if (done) done(ec);
+            return;
+        }
+        if (done) back_.completions.push_back(std::move(done));
+        flush();
+        return;
+    }
+    asio::post(executor_, [self = this->shared_from_this(), kind, copy = std::string(payload),
+                           d = std::move(done)]() mutable { self->send(kind, copy, std::move(d)); });
+}
+
+template <class Config>
+void basic_connection<Config>::send_frame(shared_frame frame_bytes, completion done) {
+    run([this, f = std::move(frame_bytes), d = std::move(done)]() mutable {
+        if (phase_ != phase::open || !session_.is_open()) {
+            if (d) d(error::closed);
+            return;
+        }
+        if (!admit(f->size(), d)) return;
+        // Keep order: whatever the session framed before goes first.
+        if (session_.output_size() != 0) {
+            back_.bytes.append(session_.output_data(), session_.output_size());
+            back_.total += session_.output_size();
+            session_.consume_output(session_.output_size());
+        }
+        back_.add_frame(std::move(f));
+        if (d) back_.completions.push_back(std::move(d));
+        flush();
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::ping(std::string_view payload) {
+    run([this, p = std::string(payload)] {
+        if (phase_ == phase::open && !session_.send_ping(p)) flush();
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::close(std::uint16_t code, std::string_view reason) {
+    run([this, code, r = std::string(reason)] {
+        if (phase_ == phase::handshake) return finish(error::closed);
+        if (phase_ != phase::open) return;
+        if (session_.send_close(code, r)) session_.send_close(code, {}); // invalid reason: drop it
+        phase_ = phase::closing;
+        arm_timer(Config::close_timeout);
+        flush();
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::abort() {
+    run([this] { finish(error::closed); });
+}
+
+template <class Config>
+bool basic_connection<Config>::admit(std::size_t size, completion& done) {
+    const std::size_t queued = back_.total + front_.total + session_.output_size();
+    if (queued + size <= Config::send_queue_limit || queued == 0) return true;
+    switch (Config::on_queue_full) {
+    case queue_full_policy::fail:
+        if (done) done(error::send_queue_full);
+        break;
+    case queue_full_policy::drop:
+        if (done) done(error::send_queue_full);
+        break;
+    case queue_full_policy::close:
+        if (done) done(error::send_queue_full);
+        if (session_.is_open()) {
+            session_.send_close(close_code::policy_violation, "send queue full");
+            phase_ = phase::closing;
+            arm_timer(Config::close_timeout);
+            flush();
+        }
+        break;
+    }
+    return false;
+}
+
+// ---- server handshake --------------------------------------------------------
+
+template <class Config>
+void basic_connection<Config>::start_server(request_callback on_request, const protocol::session_options& limits) {
+    on_request_ = std::move(on_request);
+    session_.options() = limits;
+    transport_type::prepare(transport_type::lowest_layer(socket_));
+    arm_timer(Config::handshake_timeout); // covers the TLS handshake too
+    transport_type::async_handshake(socket_, true, std::string{}, [self = this->shared_from_this()](std::error_code ec) {
+        if (self->phase_ != phase::handshake) return;
+        if (ec) return self->finish(ec);
+        self->read_request();
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::read_request() {
+    auto* buffer = session_.input_buffer(4096);
+    socket_.async_read_some(asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec,
+                                                                                                   std::size_t n) {
+        if (self->phase_ != phase::handshake) return;
+        if (ec) return self->finish(ec);
+        const auto r = self->request_parser_.feed(reinterpret_cast<const char*>(buffer), n);
+        if (r.status == handshake::parse_result::need_more) return self->read_request();
+        if (r.status == handshake::parse_result::error)
+            return self->respond_and_close(handshake::build_reject_response(r.http_status, r.reason));
+        // Bytes behind the header block are the first frames: keep them for the session.
+        const std::size_t leftover = n - r.consumed;
+        if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
+        self->session_.commit_input(leftover);
+        auto request = self->request_parser_.release();
+        self->target_ = std::string(request.target());
+        self->on_request_(self, std::move(request));
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::respond_and_close(std::string response) {
+    phase_ = phase::closing;
+    queue_bytes(response);
+    session_.transport_closed(); // no WebSocket session follows
+    start_write();
+}
+
+template <class Config>
+void basic_connection<Config>::accept(std::string response, handlers_type handlers, protocol::session_options options) {
+    handlers_ = std::move(handlers);
+    const auto pending = session_.options(); // keep input already committed
+    (void)pending;
+    session_.options() = options;
+    queue_bytes(response);
+    open_and_read(0);
+}
+
+// ---- client handshake --------------------------------------------------------
+
+template <class Config>
+void basic_connection<Config>::start_client(std::string request, std::string key,
+                                            handshake::client_request_options offer, handlers_type handlers,
+                                            protocol::session_options options, std::string tls_host) {
+    handlers_ = std::move(handlers);
+    session_.options() = options;
+    client_key_ = std::move(key);
+    offer_ = std::move(offer);
+    target_ = offer_.target;
+    transport_type::prepare(transport_type::lowest_layer(socket_));
+    arm_timer(Config::handshake_timeout);
+    queue_bytes(request);
+    transport_type::async_handshake(socket_, false, tls_host, [self = this->shared_from_this()](std::error_code ec) {
+        if (self->phase_ != phase::handshake) return;
+        if (ec) return self->finish(ec);
+        self->start_write();
+        self->read_response();
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::read_response() {
+    auto* buffer = session_.input_buffer(4096);
+    socket_.async_read_some(asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec,
+                                                                                                   std::size_t n) {
+        if (self->phase_ != phase::handshake) return;
+        if (ec) return self->finish(ec);
+        const auto r = self->response_parser_.feed(reinterpret_cast<const char*>(buffer), n);
+        if (r.status == handshake::parse_result::need_more) return self->read_response();
+        if (r.status == handshake::parse_result::error) return self->finish(error::bad_response);
+        std::vector<std::string> extension_names;
+        handshake::for_each_list_element(self->offer_.extensions, [&](std::string_view e) {
+            extension_names.emplace_back(handshake::trim_ows(e.substr(0, e.find(';'))));
+        });
+        const auto check = handshake::check_upgrade_response(self->response_parser_.get(), self->client_key_,
+                                                             self->offer_.subprotocols, extension_names);
+        if (!check) {
+            detail::log<typename Config::logger>(log_level::warning, [&] { return check.reason; });
+            return self->finish(self->response_parser_.get().status() != 101 ? error::handshake_failed
+                                                                             : error::bad_response);
+        }
+        self->subprotocol_ = check.subprotocol;
+        const std::size_t leftover = n - r.consumed;
+        if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
+        self->session_.commit_input(leftover);
+        self->open_and_read(leftover);
+    });
+}
+
+// ---- open connection -----------------------------------------------------------
+
+template <class Config>
+void basic_connection<Config>::open_and_read(std::size_t) {
+    phase_ = phase::open;
+    open_.store(true, std::memory_order_relaxed);
+    if constexpr (Config::idle_timeout.count() > 0) arm_timer(Config::idle_timeout);
+    else timer_.cancel();
+    dispatching_ = true;
+    if (handlers_.on_open) handlers_.on_open(this->shared_from_this());
+    dispatching_ = false;
+    dispatch_events(); // frames that arrived with the handshake
+    flush();
+    if (phase_ != phase::done) do_read();
+}
+
+template <class Config>
+void basic_connection<Config>::do_read() {
+    auto* buffer = session_.input_buffer(Config::read_size);
+    socket_.async_read_some(asio::buffer(buffer, Config::read_size),
+                            [self = this->shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+template <class Config>
+void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
+    if (phase_ == phase::done) return;
+    if (ec) {
+        eof_ = true;
+        // After the close handshake the transport's end is expected (a TLS peer
+        // may skip close_notify): not an error.
+        return finish(close_seen_ ? std::error_code{} : ec);
+    }
+    activity_ = true;
+    session_.commit_input(size);
+    dispatch_events();
+    flush();
+    if (phase_ == phase::done) return;
+    if (session_.state() == protocol::session_state::closed && !writing_ && session_.output_size() == 0) {
+        after_close_event();
+        if (phase_ == phase::done) return;
+    }
+    do_read();
+}
+
+template <class Config>
+void basic_connection<Config>::dispatch_events() {
+    // Sends made by handlers only append to the session's output; one flush
+    // after the batch writes them all with one system call.
+    dispatching_ = true;
+    const ptr self = this->shared_from_this();
+    while (phase_ != phase::done) {
+        const protocol::event ev = session_.next_event();
+        if (ev.type == protocol::event::none) break;
+        switch (ev.type) {
+        case protocol::event::message:
+            if (handlers_.on_message) handlers_.on_message(self, message{ev.kind, ev.data});
+            break;
+        case protocol::event::ping:
+            if (handlers_.on_ping) handlers_.on_ping(self, ev.data);
+            break;
+        case protocol::event::pong:
+            ping_outstanding_ = false;
+            if (handlers_.on_pong) handlers_.on_pong(self, ev.data);
+            break;
+        case protocol::event::close:
+            close_seen_ = true;
+            close_info_.code = ev.code;
+            close_info_.reason = std::string(ev.reason);
+            close_info_.protocol_error = ev.protocol_error;
+            close_info_.clean = !ev.protocol_error;
+            if (phase_ == phase::open) {
+                phase_ = phase::closing;
+                arm_timer(Config::close_timeout);
+            }
+            break;
+        default: break;
+        }
+    }
+    dispatching_ = false;
+}
+
+template <class Config>
+void basic_connection<Config>::after_close_event() {
+    // Close frames are exchanged and written. RFC 6455 7.1.1: the server closes
+    // the TCP connection first; a client waits for that (bounded by the timer).
+    if constexpr (!role::is_client) {
+        finish({});
+    } else if (eof_) {
+        finish({});
+    }
+}
+
+// ---- writing ---------------------------------------------------------------------
+
+template <class Config>
+void basic_connection<Config>::queue_bytes(std::string_view bytes) {
+    back_.bytes.append(bytes.data(), bytes.size());
+    back_.total += bytes.size();
+}
+
+template <class Config>
+void basic_connection<Config>::flush() {
+    if (dispatching_) return; // the read path flushes once after its batch
+    if (session_.output_size() != 0) {
+        if (back_.total == 0 && back_.segments.empty()) {
+            session_.swap_output(back_.bytes); // no copy: buffers circulate
+            back_.total = back_.bytes.size();
+        } else {
+            back_.bytes.append(session_.output_data(), session_.output_size());
+            back_.total += session_.output_size();
+            session_.consume_output(session_.output_size());
+        }
+    }
+    if (!writing_) start_write();
+    update_buffered();
+}
+
+template <class Config>
+void basic_connection<Config>::start_write() {
+    if (writing_ || back_.empty() || phase_ == phase::done) return;
+    std::swap(front_, back_);
+    gather_.clear();
+    if (front_.segments.empty()) {
+        gather_.emplace_back(front_.bytes.data(), front_.bytes.size());
+    } else {
+        for (const auto& s : front_.segments) {
+            if (s.frame) gather_.emplace_back(s.frame->data(), s.frame->size());
+            else gather_.emplace_back(front_.bytes.data() + s.offset, s.size);
+        }
+        if (front_.bytes.size() > front_.covered)
+            gather_.emplace_back(front_.bytes.data() + front_.covered, front_.bytes.size() - front_.covered);
+    }
+    writing_ = true;
+    asio::async_write(socket_, gather_, [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+        self->on_write(ec);
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::on_write(std::error_code ec) {
+    writing_ = false;
+    auto completions = std::move(front_.completions);
+    front_.completions.clear();
+    front_.clear();
+    for (auto& done : completions) done(ec);
+    if (ec) return finish(ec);
+    if (phase_ == phase::done) return;
+    // Keep the write buffer for reuse unless it grew large for one big message.
+    front_.bytes.shrink_if_empty(Config::read_size * 4);
+    if (!back_.empty()) {
+        start_write();
+    } else if (session_.state() == protocol::session_state::closed && session_.output_size() == 0) {
+        if (phase_ == phase::closing && !close_seen_) return finish({}); // handshake refused: response sent
+        after_close_event();
+    }
+    update_buffered();
+}
+
+template <class Config>
+void basic_connection<Config>::update_buffered() noexcept {
+    const std::size_t queued = back_.total + front_.total + session_.output_size();
+    buffered_.store(queued, std::memory_order_relaxed);
+    if (queued > Config::send_queue_limit / 2) {
+        backpressured_ = true;
+    } else if (backpressured_ && queued <= Config::send_queue_limit / 8) {
+        backpressured_ = false;
+        if (handlers_.on_drain && phase_ == phase::open) handlers_.on_drain(this->shared_from_this());
+    }
+}
+
+// ---- timers and the end ---------------------------------------------------------
+
+template <class Config>
+void basic_connection<Config>::arm_timer(std::chrono::milliseconds after) {
+    const auto generation = ++timer_generation_;
+    timer_.expires_after(after);
+    timer_.async_wait([self = this->shared_from_this(), generation](std::error_code ec) {
+        if (ec || generation != self->timer_generation_) return;
+        self->on_timer();
+    });
+}
+
+template <class Config>
+void basic_connection<Config>::on_timer() {
+    switch (phase_) {
+    case phase::handshake: return finish(error::timeout);
+    case phase::closing: return finish(error::timeout);
+    case phase::done: return;
+    case phase::open:
+        if (activity_) { // input arrived during the last interval
+            activity_ = false;
+            ping_outstanding_ = false;
+            arm_timer(Config::idle_timeout);
+        } else if (!ping_outstanding_) {
+            ping_outstanding_ = true;
+            session_.send_ping();
+            flush();
+            arm_timer(Config::pong_timeout);
+        } else { // no answer to the keepalive ping: the peer is gone
+            finish(error::timeout);
+        }
+        return;
+    }
+}
+
+template <class Config>
+void basic_connection<Config>::finish(std::error_code ec) {
+    if (phase_ == phase::done) return;
+    const bool was_open = open_.load(std::memory_order_relaxed) || close_seen_;
+    phase_ = phase::done;
+    open_.store(false, std::memory_order_relaxed);
+    ++timer_generation_;
+    timer_.cancel();
+    std::error_code ignored;
+    auto& lowest = transport_type::lowest_layer(socket_);
+    lowest.shutdown(asio::socket_base::shutdown_both, ignored);
+    lowest.close(ignored);
+    const ptr self = this->shared_from_this();
+    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted && handlers_.on_error)
+        handlers_.on_error(self, ec);
+    if (was_open) {
+        if (!close_seen_) close_info_ = close_info{}; // 1006: the transport ended first
+        if (handlers_.on_close) handlers_.on_close(self, close_info_);
+    }
+    for (auto* box : {&front_, &back_}) {
+        auto completions = std::move(box->completions);
+        box->completions.clear();
+        for (auto& done : completions) done(error::closed);
+    }
+    session_.transport_closed();
+    if (on_finished_) {
+        auto fn = std::move(on_finished_);
+        on_finished_ = nullptr;
+        fn();
+    }
+    handlers_ = handlers_type{}; // break cycles through captured pointers
+}
+
+} // namespace duplex

@@ -1,0 +1,363 @@
+// basic_server<Config>: accepts connections, routes them by path to WebSocket
+// endpoints or plain HTTP handlers, and enforces the server's limits.
+#pragma once
+
+#include <duplex/connection.hpp>
+#include <duplex/route.hpp>
+
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace duplex {
+
+/// A plain HTTP response for requests that are not upgrades.
+struct http_response {
+    int status = 200;
+    std::string body;
+    std::string content_type = "text/plain; charset=utf-8";
+    handshake::header_fields headers;
+};
+
+/// The opening handshake of one connection, as the upgrade hook sees it.
+/// Call accept() or reject(); if the hook calls neither, the upgrade is
+/// accepted. Call defer() to decide later (from any thread), e.g. after an
+/// asynchronous token lookup.
+template <class Connection>
+class upgrade_request {
+public:
+    using user_data_type = typename Connection::user_data_type;
+
+    const handshake::http_request& request() const noexcept { return request_; }
+    std::string_view path() const noexcept { return request_.path(); }
+    std::string_view query() const noexcept { return request_.query(); }
+    std::optional<std::string_view> header(std::string_view name) const { return request_.header(name); }
+    /// The Origin header, or empty.
+    std::string_view origin() const { return request_.header("Origin").value_or(std::string_view{}); }
+    /// A cookie value by name, or empty.
+    std::string_view cookie(std::string_view name) const {
+        std::string_view result;
+        const auto cookies = request_.header("Cookie").value_or(std::string_view{});
+        std::size_t pos = 0;
+        while (pos < cookies.size()) {
+            auto end = cookies.find(';', pos);
+            if (end == std::string_view::npos) end = cookies.size();
+            const auto pair = handshake::trim_ows(cookies.substr(pos, end - pos));
+            const auto eq = pair.find('=');
+            if (eq != std::string_view::npos && pair.substr(0, eq) == name) result = pair.substr(eq + 1);
+            pos = end + 1;
+        }
+        return result;
+    }
+    /// A query parameter by name (not percent-decoded), or empty.
+    std::string_view query_param(std::string_view name) const {
+        const auto q = query();
+        std::size_t pos = 0;
+        while (pos <= q.size()) {
+            auto end = q.find('&', pos);
+            if (end == std::string_view::npos) end = q.size();
+            const auto pair = q.substr(pos, end - pos);
+            const auto eq = pair.find('=');
+            if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+            pos = end + 1;
+        }
+        return {};
+    }
+    std::string_view param(std::string_view name) const { return connection_->param(name); }
+    const std::vector<std::string>& subprotocols() const noexcept { return subprotocols_; }
+    const std::vector<handshake::extension_offer>& extensions() const noexcept { return extensions_; }
+    const std::string& remote_address() const noexcept { return connection_->remote_address(); }
+    /// The user data the connection will carry; set it here.
+    user_data_type& data() noexcept { return connection_->data(); }
+
+    /// Accept, optionally choosing one of the offered subprotocols and adding headers.
+    void accept(std::string subprotocol = {}, handshake::header_fields headers = {}) {
+        decided_ = true;
+        decision_(true, 101, std::move(subprotocol), std::move(headers), {});
+    }
+    /// Refuse with an HTTP status, a body and headers.
+    void reject(int status, std::string body = {}, handshake::header_fields headers = {}) {
+        decided_ = true;
+        decision_(false, status, {}, std::move(headers), std::move(body));
+    }
+    /// Decide later: the returned handle's accept()/reject() may be called from
+    /// any thread, once. The handshake timeout still applies.
+    std::shared_ptr<upgrade_request> defer() {
+        decided_ = true;
+        return std::make_shared<upgrade_request>(*this);
+    }
+
+    using decision_fn = std::function<void(bool, int, std::string, handshake::header_fields, std::string)>;
+    upgrade_request(std::shared_ptr<Connection> c, handshake::http_request r, std::vector<std::string> protocols,
+                    std::vector<handshake::extension_offer> extensions, decision_fn decide)
+        : connection_(std::move(c)), request_(std::move(r)), subprotocols_(std::move(protocols)),
+          extensions_(std::move(extensions)), decision_(std::move(decide)) {}
+    bool decided() const noexcept { return decided_; }
+
+private:
+    std::shared_ptr<Connection> connection_;
+    handshake::http_request request_;
+    std::vector<std::string> subprotocols_;
+    std::vector<handshake::extension_offer> extensions_;
+    decision_fn decision_;
+    bool decided_ = false;
+};
+
+/// Allow only these Origin values (exact match, e.g. "https://chat.example.com").
+/// Use in an upgrade hook: `if (!allowed(req.origin())) req.reject(403, ...)`.
+class origin_allowlist {
+public:
+    origin_allowlist(std::initializer_list<std::string> origins) : origins_(origins) {}
+    explicit origin_allowlist(std::vector<std::string> origins) : origins_(std::move(origins)) {}
+    bool operator()(std::string_view origin) const {
+        for (const auto& o : origins_)
+            if (handshake::iequals(o, origin)) return true;
+        return false;
+    }
+
+private:
+    std::vector<std::string> origins_;
+};
+
+/// One WebSocket endpoint of a server: its handlers, upgrade hook and limits.
+template <class Connection>
+struct endpoint : connection_handlers<Connection> {
+    /// Inspect, accept or reject the handshake (optional).
+    std::function<void(upgrade_request<Connection>&)> on_upgrade;
+    /// Limits of this endpoint; defaults come from the Config.
+    protocol::session_options options;
+};
+
+/// A WebSocket server. Not copyable; keep it alive while the io_context runs.
+template <class Config>
+class basic_server {
+public:
+    using config_type = Config;
+    using connection_type = basic_connection<Config>;
+    using connection_ptr = std::shared_ptr<connection_type>;
+    using endpoint_type = endpoint<connection_type>;
+    using http_handler = std::function<http_response(const handshake::http_request&)>;
+
+    using transport_type = typename connection_type::transport_type;
+    using tls_context_type = typename transport_type::context_type;
+
+    /// A plain server.
+    explicit basic_server(asio::io_context& io)
+        : io_(io), strand_(asio::make_strand(io.get_executor())), acceptor_(strand_) {
+        static_assert(!transport_type::secure, "a TLS server needs a TLS context: basic_server(io, context)");
+    }
+    /// A TLS server; `context` holds the certificate and key and must outlive the server.
+    basic_server(asio::io_context& io, tls_context_type& context)
+        : io_(io), strand_(asio::make_strand(io.get_executor())), acceptor_(strand_), tls_context_(&context) {}
+    basic_server(const basic_server&) = delete;
+    basic_server& operator=(const basic_server&) = delete;
+    ~basic_server() { close_acceptor(); }
+
+    /// Add a WebSocket endpoint for a path pattern ("/chat", "/rooms/{id}", "/*").
+    /// Configure the returned endpoint before listen().
+    endpoint_type& route(std::string pattern) {
+        routes_.push_back({path_pattern(std::move(pattern)), std::make_unique<endpoint_type>()});
+        auto& e = *routes_.back().second;
+        e.options.max_message_size = Config::max_message_size;
+        e.options.max_frame_size = Config::max_frame_size;
+        e.options.max_fragments = Config::max_fragments;
+        return e;
+    }
+
+    /// Handle plain HTTP requests (pages, health checks, /metrics). Without
+    /// one, non-upgrade requests get 404 (or 426 on a WebSocket route).
+    void on_http(http_handler handler) { http_ = std::move(handler); }
+
+    /// Listen on host:port (port 0 picks a free one; see port()).
+    std::error_code listen(std::uint16_t port, const std::string& host = "0.0.0.0") {
+        std::error_code ec;
+        const auto address = asio::ip::make_address(host, ec);
+        if (ec) return ec;
+        const asio::ip::tcp::endpoint ep(address, port);
+        acceptor_.open(ep.protocol(), ec);
+        if (ec) return ec;
+        acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        acceptor_.bind(ep, ec);
+        if (ec) return ec;
+        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) return ec;
+        stopping_ = false;
+        do_accept();
+        return {};
+    }
+
+    /// The bound port (useful after listen(0)).
+    std::uint16_t port() const {
+        std::error_code ec;
+        return acceptor_.local_endpoint(ec).port();
+    }
+
+    /// Stop accepting, close every connection with 1001, and force-close those
+    /// that have not finished after Config::stop_timeout. Thread-safe.
+    void stop() {
+        asio::post(strand_, [this] {
+            stopping_ = true;
+            close_acceptor();
+            if (connections_.empty()) return;
+            for (const auto& c : connections_) c->close(close_code::going_away, "server shutting down");
+            stop_timer_.expires_after(Config::stop_timeout);
+            stop_timer_.async_wait([this](std::error_code ec) {
+                if (ec) return; // every connection finished in time
+                const auto remaining = connections_;
+                for (const auto& c : remaining) c->abort();
+            });
+        });
+    }
+
+    /// Open (upgraded) connections.
+    std::size_t connection_count() const noexcept { return open_count_.load(std::memory_order_relaxed); }
+
+    /// Call fn(connection_ptr) for every connection (on the server's thread).
+    template <class Fn>
+    void for_each_connection(Fn&& fn) const {
+        for (const auto& c : connections_)
+            if (c->is_open()) fn(c);
+    }
+
+private:
+    using executor_type = typename connection_type::executor_type;
+
+    executor_type make_executor() {
+        if constexpr (Config::multi_threaded) return asio::make_strand(io_.get_executor());
+        else return io_.get_executor();
+    }
+
+    void close_acceptor() {
+        std::error_code ignored;
+        acceptor_.close(ignored);
+    }
+
+    void do_accept() {
+        auto executor = make_executor();
+        acceptor_.async_accept(executor, [this, executor](std::error_code ec,
+                                                          typename connection_type::socket_type socket) {
+            if (ec == asio::error::operation_aborted || stopping_) return;
+            if (!ec) start(executor, std::move(socket));
+            do_accept();
+        });
+    }
+
+    // Connections are tracked on the server's thread; connection callbacks hop here.
+    void start(executor_type executor, typename connection_type::socket_type socket) {
+        auto c = std::make_shared<connection_type>(
+            executor, transport_type::template wrap<executor_type>(std::move(socket), tls_context_));
+        connections_.insert(c);
+        const std::string address = c->remote_address();
+        {
+            const std::lock_guard<std::mutex> lock(per_address_mutex_);
+            ++per_address_[address];
+        }
+        c->on_finished_ = [this, weak = std::weak_ptr<connection_type>(c), address] {
+            asio::post(strand_, [this, weak, address] {
+                if (auto strong = weak.lock()) connections_.erase(strong);
+                else prune();
+                if (stopping_ && connections_.empty()) stop_timer_.cancel();
+                const std::lock_guard<std::mutex> lock(per_address_mutex_);
+                if (--per_address_[address] == 0) per_address_.erase(address);
+            });
+        };
+        protocol::session_options limits;
+        c->start_server([this](const connection_ptr& conn, handshake::http_request&& request) {
+            handle_request(conn, std::move(request));
+        }, limits);
+    }
+
+    void prune() {
+        for (auto it = connections_.begin(); it != connections_.end();) {
+            if ((*it)->phase_ == connection_type::phase::done) it = connections_.erase(it);
+            else ++it;
+        }
+    }
+
+    endpoint_type* find_route(std::string_view path, std::vector<std::pair<std::string, std::string>>& params) {
+        for (auto& [pattern, e] : routes_)
+            if (pattern.match(path, params)) return e.get();
+        return nullptr;
+    }
+
+    // Runs on the connection's executor.
+    void handle_request(const connection_ptr& c, handshake::http_request&& request) {
+        std::vector<std::pair<std::string, std::string>> params;
+        endpoint_type* e = find_route(request.path(), params);
+        if (!handshake::is_upgrade_request(request)) {
+            if (http_) {
+                const auto response = http_(request);
+                return c->respond_and_close(handshake::build_http_response(
+                    response.status, request.method() == "HEAD" ? std::string_view{} : std::string_view(response.body),
+                    response.content_type, response.headers));
+            }
+            if (e) return c->respond_and_close(handshake::build_reject_response(426, "WebSocket endpoint: upgrade required",
+                                                                               {{"Upgrade", "websocket"}}));
+            return c->respond_and_close(handshake::build_reject_response(404, "not found"));
+        }
+        if (!e) return c->respond_and_close(handshake::build_reject_response(404, "no WebSocket endpoint at this path"));
+        const auto check = handshake::check_upgrade_request(request);
+        if (!check) return c->respond_and_close(handshake::build_reject_response(check.status, check.reason));
+        if (open_count_.load(std::memory_order_relaxed) >= Config::max_connections)
+            return c->respond_and_close(handshake::build_reject_response(503, "server at its connection limit"));
+        if constexpr (Config::max_connections_per_address > 0) {
+            // counted on accept, hence the >
+            const std::lock_guard<std::mutex> lock(per_address_mutex_);
+            const auto it = per_address_.find(c->remote_address());
+            if (it != per_address_.end() && it->second > Config::max_connections_per_address)
+                return c->respond_and_close(handshake::build_reject_response(503, "too many connections from this address"));
+        }
+        auto protocols = handshake::offered_subprotocols(request);
+        if (!protocols) return c->respond_and_close(handshake::build_reject_response(400, "malformed Sec-WebSocket-Protocol"));
+        auto extensions = handshake::offered_extensions(request);
+        if (!extensions) extensions.emplace(); // RFC 7692: decline what cannot be parsed
+        c->params_ = std::move(params);
+        const std::string key(check.key);
+        auto decide = [this, c, e, key](bool ok, int status, std::string protocol, handshake::header_fields headers,
+                                         std::string body) {
+            c->run([this, c, e, ok, status, key, p = std::move(protocol), h = std::move(headers), b = std::move(body)] {
+                if (c->phase_ != connection_type::phase::handshake) return;
+                if (!ok) return c->respond_and_close(handshake::build_reject_response(status, b, h));
+                c->subprotocol_ = p;
+                open_count_.fetch_add(1, std::memory_order_relaxed);
+                auto finished = std::move(c->on_finished_);
+                c->on_finished_ = [this, finished] {
+                    open_count_.fetch_sub(1, std::memory_order_relaxed);
+                    if (finished) finished();
+                };
+                c->accept(handshake::build_accept_response(key, p, {}, h), *e, e->options);
+            });
+        };
+        upgrade_request<connection_type> hook(c, std::move(request), std::move(*protocols), std::move(*extensions),
+                                              std::move(decide));
+        if (e->on_upgrade) e->on_upgrade(hook);
+        if (!hook.decided()) hook.accept();
+    }
+
+    asio::io_context& io_;
+    asio::strand<asio::io_context::executor_type> strand_; // accepting and bookkeeping
+    asio::ip::tcp::acceptor acceptor_;
+    asio::steady_timer stop_timer_{strand_};
+    std::vector<std::pair<path_pattern, std::unique_ptr<endpoint_type>>> routes_;
+    http_handler http_;
+    std::unordered_set<connection_ptr> connections_;
+    std::unordered_map<std::string, std::size_t> per_address_;
+    std::mutex per_address_mutex_;
+    std::atomic<std::size_t> open_count_{0};
+    tls_context_type* tls_context_ = nullptr;
+    bool stopping_ = false;
+};
+
+/// A plain TCP server with the default configuration.
+using server = basic_server<config::server>;
+
+} // namespace duplex

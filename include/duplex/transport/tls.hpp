@@ -1,0 +1,61 @@
+// duplex: requires tls
+// The TLS transport policy (wss): asio::ssl::stream over TCP, through OpenSSL.
+#pragma once
+
+#include <duplex/transport/tcp.hpp>
+
+#include <asio/ssl.hpp>
+
+#include <openssl/ssl.h>
+
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace duplex::transport {
+
+/// TLS over TCP. Servers present a certificate; clients verify the chain and
+/// the host name and send SNI (see duplex/tls.hpp for ready-made contexts).
+struct tls {
+    using protocol = asio::ip::tcp;
+    template <class Executor>
+    using socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
+    template <class Executor>
+    using stream = asio::ssl::stream<socket<Executor>>;
+    using context_type = asio::ssl::context;
+
+    static constexpr bool secure = true;
+
+    template <class Executor>
+    static stream<Executor> wrap(socket<Executor>&& s, context_type* context) {
+        return stream<Executor>(std::move(s), *context);
+    }
+
+    template <class Stream>
+    static auto& lowest_layer(Stream& s) noexcept {
+        return s.next_layer();
+    }
+
+    template <class Socket>
+    static void prepare(Socket& s) {
+        tcp::prepare(s);
+    }
+
+    /// Run the TLS handshake. A client checks the certificate against `host`
+    /// (RFC 6125 rules via OpenSSL) and sends it as SNI, unless the context's
+    /// verify mode is verify_none.
+    template <class Stream, class Handler>
+    static void async_handshake(Stream& s, bool server, const std::string& host, Handler&& handler) {
+        if (!server && !host.empty()) {
+            // SNI is for names, not addresses (RFC 6066 3).
+            std::error_code ec;
+            asio::ip::make_address(host, ec);
+            if (ec) SSL_set_tlsext_host_name(s.native_handle(), host.c_str());
+            s.set_verify_callback(asio::ssl::host_name_verification(host));
+        }
+        s.async_handshake(server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
+                          std::forward<Handler>(handler));
+    }
+};
+
+} // namespace duplex::transport
