@@ -56,6 +56,7 @@ public:
         }
         auto state = std::make_shared<connect_state>(io_, *u, std::move(handlers), std::move(options));
         state->tls_context = tls_context_;
+        state->metrics = &metrics_;
         state->timer.expires_after(Config::connect_timeout);
         state->timer.async_wait([state](std::error_code ec) {
             if (!ec && !state->done) {
@@ -79,6 +80,9 @@ public:
         });
     }
 
+    /// The metrics sink (Config::metrics) shared by this client's connections.
+    typename Config::metrics& metrics() noexcept { return metrics_; }
+
 private:
     using executor_type = typename connection_type::executor_type;
 
@@ -94,6 +98,7 @@ private:
         handlers_type handlers;
         client_options options;
         tls_context_type* tls_context = nullptr;
+        typename Config::metrics* metrics = nullptr;
         bool done = false;
     };
 
@@ -111,6 +116,7 @@ private:
     static void start(const std::shared_ptr<connect_state>& state) {
         auto c = std::make_shared<connection_type>(
             state->executor, transport_type::template wrap<executor_type>(std::move(state->socket), state->tls_context));
+        c->metrics_ = state->metrics;
         handshake::client_request_options offer;
         offer.host = state->target.host_header();
         offer.target = state->target.target;
@@ -133,6 +139,7 @@ private:
 
     asio::io_context& io_;
     tls_context_type* tls_context_ = nullptr;
+    typename Config::metrics metrics_;
 };
 
 /// A plain TCP client with the default configuration.

@@ -9,6 +9,7 @@
 
 #include <duplex/frame/role.hpp>
 #include <duplex/logger.hpp>
+#include <duplex/metrics.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -31,6 +32,8 @@ namespace config {
 struct common {
     using user_data = no_user_data;
     using logger = duplex::null_logger;
+    /// Metrics sink: null_metrics (nothing, free) or counter_metrics (see metrics.hpp).
+    using metrics = duplex::null_metrics;
     /// true: run the io_context on several threads; each connection gets a strand.
     static constexpr bool multi_threaded = false;
 

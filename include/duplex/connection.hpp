@@ -98,6 +98,7 @@ public:
     using socket_type = typename transport_type::template socket<executor_type>;
     using stream_type = typename transport_type::template stream<executor_type>;
     using ptr = std::shared_ptr<basic_connection>;
+    using metrics_type = typename Config::metrics;
     using handlers_type = connection_handlers<basic_connection>;
     using completion = std::function<void(std::error_code)>;
     /// A pre-framed message shared by many connections (see make_frame()).
@@ -138,6 +139,9 @@ public:
         return {};
     }
     const std::string& subprotocol() const noexcept { return subprotocol_; }
+    /// Client: the HTTP status the server answered the handshake with (101 on
+    /// success; e.g. 403 when on_error reported error::handshake_failed).
+    int handshake_status() const noexcept { return handshake_status_; }
     const std::string& remote_address() const noexcept { return remote_address_; }
     std::uint16_t remote_port() const noexcept { return remote_port_; }
 
@@ -224,6 +228,7 @@ private:
     std::string subprotocol_;
     std::string remote_address_;
     std::uint16_t remote_port_ = 0;
+    int handshake_status_ = 0;
 
     // handshake state
     request_callback on_request_;
@@ -232,6 +237,7 @@ private:
     std::string client_key_;
     handshake::client_request_options offer_;
     std::function<void()> on_finished_; // owner bookkeeping
+    metrics_type* metrics_ = nullptr;   // the owner's sink
 };
 
 } // namespace duplex

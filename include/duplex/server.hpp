@@ -218,6 +218,9 @@ public:
         });
     }
 
+    /// The metrics sink (Config::metrics); render counter_metrics with prometheus().
+    typename Config::metrics& metrics() noexcept { return metrics_; }
+
     /// Open (upgraded) connections.
     std::size_t connection_count() const noexcept { return open_count_.load(std::memory_order_relaxed); }
 
@@ -255,6 +258,7 @@ private:
     void start(executor_type executor, typename connection_type::socket_type socket) {
         auto c = std::make_shared<connection_type>(
             executor, transport_type::template wrap<executor_type>(std::move(socket), tls_context_));
+        c->metrics_ = &metrics_;
         connections_.insert(c);
         const std::string address = c->remote_address();
         {
@@ -289,6 +293,11 @@ private:
         return nullptr;
     }
 
+    void reject(const connection_ptr& c, int status, std::string_view body, handshake::header_fields headers = {}) {
+        if constexpr (decltype(metrics_)::enabled) metrics_.handshake_rejected(status);
+        c->respond_and_close(handshake::build_reject_response(status, body, std::move(headers)));
+    }
+
     // Runs on the connection's executor.
     void handle_request(const connection_ptr& c, handshake::http_request&& request) {
         std::vector<std::pair<std::string, std::string>> params;
@@ -300,24 +309,23 @@ private:
                     response.status, request.method() == "HEAD" ? std::string_view{} : std::string_view(response.body),
                     response.content_type, response.headers));
             }
-            if (e) return c->respond_and_close(handshake::build_reject_response(426, "WebSocket endpoint: upgrade required",
-                                                                               {{"Upgrade", "websocket"}}));
-            return c->respond_and_close(handshake::build_reject_response(404, "not found"));
+            if (e) return reject(c, 426, "WebSocket endpoint: upgrade required", {{"Upgrade", "websocket"}});
+            return reject(c, 404, "not found");
         }
-        if (!e) return c->respond_and_close(handshake::build_reject_response(404, "no WebSocket endpoint at this path"));
+        if (!e) return reject(c, 404, "no WebSocket endpoint at this path");
         const auto check = handshake::check_upgrade_request(request);
-        if (!check) return c->respond_and_close(handshake::build_reject_response(check.status, check.reason));
+        if (!check) return reject(c, check.status, check.reason);
         if (open_count_.load(std::memory_order_relaxed) >= Config::max_connections)
-            return c->respond_and_close(handshake::build_reject_response(503, "server at its connection limit"));
+            return reject(c, 503, "server at its connection limit");
         if constexpr (Config::max_connections_per_address > 0) {
             // counted on accept, hence the >
             const std::lock_guard<std::mutex> lock(per_address_mutex_);
             const auto it = per_address_.find(c->remote_address());
             if (it != per_address_.end() && it->second > Config::max_connections_per_address)
-                return c->respond_and_close(handshake::build_reject_response(503, "too many connections from this address"));
+                return reject(c, 503, "too many connections from this address");
         }
         auto protocols = handshake::offered_subprotocols(request);
-        if (!protocols) return c->respond_and_close(handshake::build_reject_response(400, "malformed Sec-WebSocket-Protocol"));
+        if (!protocols) return reject(c, 400, "malformed Sec-WebSocket-Protocol");
         auto extensions = handshake::offered_extensions(request);
         if (!extensions) extensions.emplace(); // RFC 7692: decline what cannot be parsed
         c->params_ = std::move(params);
@@ -326,7 +334,7 @@ private:
                                          std::string body) {
             c->run([this, c, e, ok, status, key, p = std::move(protocol), h = std::move(headers), b = std::move(body)] {
                 if (c->phase_ != connection_type::phase::handshake) return;
-                if (!ok) return c->respond_and_close(handshake::build_reject_response(status, b, h));
+                if (!ok) return reject(c, status, b, h);
                 c->subprotocol_ = p;
                 open_count_.fetch_add(1, std::memory_order_relaxed);
                 auto finished = std::move(c->on_finished_);
@@ -354,6 +362,7 @@ private:
     std::mutex per_address_mutex_;
     std::atomic<std::size_t> open_count_{0};
     tls_context_type* tls_context_ = nullptr;
+    typename Config::metrics metrics_;
     bool stopping_ = false;
 };
 

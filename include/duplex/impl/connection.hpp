@@ -49,6 +49,7 @@ void basic_connection<Config>::send(message_kind kind, std::string_view payload,
             if (done) done(ec);
             return;
         }
+        if constexpr (metrics_type::enabled) metrics_->message_out(payload.size());
         if (done) back_.completions.push_back(std::move(done));
         flush();
         return;
@@ -71,6 +72,7 @@ void basic_connection<Config>::send_frame(shared_frame frame_bytes, completion d
             back_.total += session_.output_size();
             session_.consume_output(session_.output_size());
         }
+        if constexpr (metrics_type::enabled) metrics_->message_out(f->size());
         back_.add_frame(std::move(f));
         if (d) back_.completions.push_back(std::move(d));
         flush();
@@ -105,6 +107,7 @@ template <class Config>
 bool basic_connection<Config>::admit(std::size_t size, completion& done) {
     const std::size_t queued = back_.total + front_.total + session_.output_size();
     if (queued + size <= Config::send_queue_limit || queued == 0) return true;
+    if constexpr (metrics_type::enabled) metrics_->send_dropped();
     switch (Config::on_queue_full) {
     case queue_full_policy::fail:
         if (done) done(error::send_queue_full);
@@ -149,8 +152,10 @@ void basic_connection<Config>::read_request() {
         if (ec) return self->finish(ec);
         const auto r = self->request_parser_.feed(reinterpret_cast<const char*>(buffer), n);
         if (r.status == handshake::parse_result::need_more) return self->read_request();
-        if (r.status == handshake::parse_result::error)
+        if (r.status == handshake::parse_result::error) {
+            if constexpr (metrics_type::enabled) self->metrics_->handshake_rejected(r.http_status);
             return self->respond_and_close(handshake::build_reject_response(r.http_status, r.reason));
+        }
         // Bytes behind the header block are the first frames: keep them for the session.
         const std::size_t leftover = n - r.consumed;
         if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
@@ -211,6 +216,7 @@ void basic_connection<Config>::read_response() {
         const auto r = self->response_parser_.feed(reinterpret_cast<const char*>(buffer), n);
         if (r.status == handshake::parse_result::need_more) return self->read_response();
         if (r.status == handshake::parse_result::error) return self->finish(error::bad_response);
+        self->handshake_status_ = self->response_parser_.get().status();
         std::vector<std::string> extension_names;
         handshake::for_each_list_element(self->offer_.extensions, [&](std::string_view e) {
             extension_names.emplace_back(handshake::trim_ows(e.substr(0, e.find(';'))));
@@ -236,6 +242,7 @@ template <class Config>
 void basic_connection<Config>::open_and_read(std::size_t) {
     phase_ = phase::open;
     open_.store(true, std::memory_order_relaxed);
+    if constexpr (metrics_type::enabled) metrics_->connection_opened();
     if constexpr (Config::idle_timeout.count() > 0) arm_timer(Config::idle_timeout);
     else timer_.cancel();
     dispatching_ = true;
@@ -285,6 +292,7 @@ void basic_connection<Config>::dispatch_events() {
         if (ev.type == protocol::event::none) break;
         switch (ev.type) {
         case protocol::event::message:
+            if constexpr (metrics_type::enabled) metrics_->message_in(ev.data.size());
             if (handlers_.on_message) handlers_.on_message(self, message{ev.kind, ev.data});
             break;
         case protocol::event::ping:
@@ -452,6 +460,7 @@ void basic_connection<Config>::finish(std::error_code ec) {
         handlers_.on_error(self, ec);
     if (was_open) {
         if (!close_seen_) close_info_ = close_info{}; // 1006: the transport ended first
+        if constexpr (metrics_type::enabled) metrics_->connection_closed(close_info_.code);
         if (handlers_.on_close) handlers_.on_close(self, close_info_);
     }
     for (auto* box : {&front_, &back_}) {
