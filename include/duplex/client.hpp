@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace duplex {
@@ -48,7 +49,7 @@ public:
     /// or the socket's error).
     void connect(const std::string& url_text, handlers_type handlers, client_options options = {}) {
         const auto u = parse_url(url_text);
-        if (!u || u->secure != transport_type::secure || u->unix_socket) {
+        if (!u || u->secure != transport_type::secure || u->unix_socket != is_unix) {
             asio::post(io_, [h = std::move(handlers)] {
                 if (h.on_error) h.on_error(nullptr, make_error_code(error::bad_url));
             });
@@ -67,23 +68,33 @@ public:
                 if (state->handlers.on_error) state->handlers.on_error(nullptr, make_error_code(error::timeout));
             }
         });
-        state->resolver.async_resolve(u->host, std::to_string(u->port), [state](std::error_code ec, auto results) {
+        const auto connected = [state](std::error_code ec) {
             if (state->done) return;
             if (ec) return fail(state, ec);
-            asio::async_connect(state->socket, results, [state](std::error_code ec2, const auto&) {
-                if (state->done) return;
-                if (ec2) return fail(state, ec2);
-                state->done = true;
-                state->timer.cancel();
-                start(state);
-            });
-        });
+            state->done = true;
+            state->timer.cancel();
+            start(state);
+        };
+        if constexpr (is_unix) {
+            state->socket.async_connect(typename transport_type::protocol::endpoint(u->host), connected);
+        } else {
+            state->resolver.async_resolve(u->host, std::to_string(u->port),
+                                          [state, connected](std::error_code ec, auto results) {
+                                              if (state->done) return;
+                                              if (ec) return fail(state, ec);
+                                              asio::async_connect(state->socket, results,
+                                                                  [connected](std::error_code ec2, const auto&) {
+                                                                      connected(ec2);
+                                                                  });
+                                          });
+        }
     }
 
     /// The metrics sink (Config::metrics) shared by this client's connections.
     typename Config::metrics& metrics() noexcept { return metrics_; }
 
 private:
+    static constexpr bool is_unix = !std::is_same_v<typename transport_type::protocol, asio::ip::tcp>;
     using executor_type = typename connection_type::executor_type;
 
     struct connect_state {

@@ -5,7 +5,10 @@
 #include <duplex/connection.hpp>
 #include <duplex/route.hpp>
 
+#include <asio/basic_socket_acceptor.hpp>
 #include <asio/ip/tcp.hpp>
+
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -13,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -177,28 +181,28 @@ public:
     /// one, non-upgrade requests get 404 (or 426 on a WebSocket route).
     void on_http(http_handler handler) { http_ = std::move(handler); }
 
-    /// Listen on host:port (port 0 picks a free one; see port()).
+    /// Listen on host:port, IPv4 or IPv6 (port 0 picks a free one; see port()).
     std::error_code listen(std::uint16_t port, const std::string& host = "0.0.0.0") {
+        static_assert(std::is_same_v<protocol_type, asio::ip::tcp>, "a Unix socket server uses listen_unix()");
         std::error_code ec;
         const auto address = asio::ip::make_address(host, ec);
         if (ec) return ec;
-        const asio::ip::tcp::endpoint ep(address, port);
-        acceptor_.open(ep.protocol(), ec);
-        if (ec) return ec;
-        acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-        acceptor_.bind(ep, ec);
-        if (ec) return ec;
-        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) return ec;
-        stopping_ = false;
-        do_accept();
-        return {};
+        return listen_on(asio::ip::tcp::endpoint(address, port));
+    }
+
+    /// Listen on a Unix domain socket at `path` (transport::unix_socket configs).
+    /// An existing socket file at `path` is replaced.
+    std::error_code listen_unix(const std::string& path) {
+        static_assert(!std::is_same_v<protocol_type, asio::ip::tcp>, "listen_unix() needs transport::unix_socket");
+        ::unlink(path.c_str());
+        return listen_on(typename protocol_type::endpoint(path));
     }
 
     /// The bound port (useful after listen(0)).
     std::uint16_t port() const {
         std::error_code ec;
-        return acceptor_.local_endpoint(ec).port();
+        if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) return acceptor_.local_endpoint(ec).port();
+        else return 0;
     }
 
     /// Stop accepting, close every connection with 1001, and force-close those
@@ -237,6 +241,23 @@ private:
     executor_type make_executor() {
         if constexpr (Config::multi_threaded) return asio::make_strand(io_.get_executor());
         else return io_.get_executor();
+    }
+
+    using protocol_type = typename transport_type::protocol;
+
+    std::error_code listen_on(const typename protocol_type::endpoint& ep) {
+        std::error_code ec;
+        acceptor_.open(ep.protocol(), ec);
+        if (ec) return ec;
+        if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>)
+            acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        acceptor_.bind(ep, ec);
+        if (ec) return ec;
+        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) return ec;
+        stopping_ = false;
+        do_accept();
+        return {};
     }
 
     void close_acceptor() {
@@ -353,7 +374,7 @@ private:
 
     asio::io_context& io_;
     asio::strand<asio::io_context::executor_type> strand_; // accepting and bookkeeping
-    asio::ip::tcp::acceptor acceptor_;
+    asio::basic_socket_acceptor<typename connection_type::transport_type::protocol> acceptor_;
     asio::steady_timer stop_timer_{strand_};
     std::vector<std::pair<path_pattern, std::unique_ptr<endpoint_type>>> routes_;
     http_handler http_;

@@ -11,12 +11,7 @@ namespace duplex {
 template <class Config>
 basic_connection<Config>::basic_connection(executor_type executor, stream_type stream)
     : executor_(executor), socket_(std::move(stream)), timer_(executor) {
-    std::error_code ec;
-    const auto remote = transport_type::lowest_layer(socket_).remote_endpoint(ec);
-    if (!ec) {
-        remote_address_ = remote.address().to_string();
-        remote_port_ = remote.port();
-    }
+    transport_type::describe_peer(transport_type::lowest_layer(socket_), remote_address_, remote_port_);
     session_.options().max_message_size = Config::max_message_size;
     session_.options().max_frame_size = Config::max_frame_size;
     session_.options().max_fragments = Config::max_fragments;

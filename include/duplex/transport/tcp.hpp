@@ -6,6 +6,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/basic_stream_socket.hpp>
 
+#include <cstdint>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -41,6 +42,16 @@ struct tcp {
     template <class Stream>
     static auto& lowest_layer(Stream& s) noexcept {
         return s;
+    }
+
+    /// The peer's address and port, for logs, limits and the upgrade hook.
+    template <class Socket>
+    static void describe_peer(Socket& s, std::string& address, std::uint16_t& port) {
+        std::error_code ec;
+        const auto remote = s.remote_endpoint(ec);
+        if (ec) return;
+        address = remote.address().to_string();
+        port = remote.port();
     }
 
     /// Called once the socket is connected: small frames go out at once.

@@ -40,6 +40,10 @@ struct tls {
     static void prepare(Socket& s) {
         tcp::prepare(s);
     }
+    template <class Socket>
+    static void describe_peer(Socket& s, std::string& address, std::uint16_t& port) {
+        tcp::describe_peer(s, address, port);
+    }
 
     /// Run the TLS handshake. A client checks the certificate against `host`
     /// (RFC 6125 rules via OpenSSL) and sends it as SNI, unless the context's
