@@ -142,7 +142,8 @@ private:
         limits.max_frame_size = Config::max_frame_size;
         limits.max_fragments = Config::max_fragments;
         asio::dispatch(state->executor, [c, request = std::move(request), key = std::move(key),
-                                         offer = std::move(offer), h = std::move(state->handlers), limits,
+                                         offer = std::move(offer),
+                                         h = std::make_shared<const handlers_type>(std::move(state->handlers)), limits,
                                          host = state->target.host]() mutable {
             c->start_client(std::move(request), std::move(key), std::move(offer), std::move(h), limits, host);
         });

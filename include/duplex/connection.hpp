@@ -180,10 +180,12 @@ private:
     void start_server(request_callback on_request, const protocol::session_options& limits);
     void read_request();
     void respond_and_close(std::string response);
-    void accept(std::string response, handlers_type handlers, protocol::session_options options);
+    void accept(std::string response, std::shared_ptr<const handlers_type> handlers,
+                protocol::session_options options);
     // client side
     void start_client(std::string request, std::string key, handshake::client_request_options offer,
-                      handlers_type handlers, protocol::session_options options, std::string tls_host);
+                      std::shared_ptr<const handlers_type> handlers, protocol::session_options options,
+                      std::string tls_host);
     void read_response();
 
     void open_and_read(std::size_t leftover);
@@ -205,7 +207,7 @@ private:
     stream_type socket_;
     asio::steady_timer timer_;
     protocol::session<role> session_;
-    handlers_type handlers_;
+    std::shared_ptr<const handlers_type> handlers_; // shared by a route's connections
     user_data_type user_data_{};
 
     detail::outbox back_, front_; // queued, and in flight

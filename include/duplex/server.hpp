@@ -169,7 +169,7 @@ public:
     /// Add a WebSocket endpoint for a path pattern ("/chat", "/rooms/{id}", "/*").
     /// Configure the returned endpoint before listen().
     endpoint_type& route(std::string pattern) {
-        routes_.push_back({path_pattern(std::move(pattern)), std::make_unique<endpoint_type>()});
+        routes_.push_back({path_pattern(std::move(pattern)), std::make_shared<endpoint_type>()});
         auto& e = *routes_.back().second;
         e.options.max_message_size = Config::max_message_size;
         e.options.max_frame_size = Config::max_frame_size;
@@ -308,9 +308,10 @@ private:
         }
     }
 
-    endpoint_type* find_route(std::string_view path, std::vector<std::pair<std::string, std::string>>& params) {
+    std::shared_ptr<endpoint_type> find_route(std::string_view path,
+                                              std::vector<std::pair<std::string, std::string>>& params) {
         for (auto& [pattern, e] : routes_)
-            if (pattern.match(path, params)) return e.get();
+            if (pattern.match(path, params)) return e;
         return nullptr;
     }
 
@@ -322,7 +323,7 @@ private:
     // Runs on the connection's executor.
     void handle_request(const connection_ptr& c, handshake::http_request&& request) {
         std::vector<std::pair<std::string, std::string>> params;
-        endpoint_type* e = find_route(request.path(), params);
+        const auto e = find_route(request.path(), params);
         if (!handshake::is_upgrade_request(request)) {
             if (http_) {
                 const auto response = http_(request);
@@ -363,7 +364,9 @@ private:
                     open_count_.fetch_sub(1, std::memory_order_relaxed);
                     if (finished) finished();
                 };
-                c->accept(handshake::build_accept_response(key, p, {}, h), *e, e->options);
+                // The connection shares the route's handlers (aliasing the endpoint).
+                std::shared_ptr<const typename connection_type::handlers_type> handlers(e, e.get());
+                c->accept(handshake::build_accept_response(key, p, {}, h), std::move(handlers), e->options);
             });
         };
         upgrade_request<connection_type> hook(c, std::move(request), std::move(*protocols), std::move(*extensions),
@@ -376,7 +379,7 @@ private:
     asio::strand<asio::io_context::executor_type> strand_; // accepting and bookkeeping
     asio::basic_socket_acceptor<typename connection_type::transport_type::protocol> acceptor_;
     asio::steady_timer stop_timer_{strand_};
-    std::vector<std::pair<path_pattern, std::unique_ptr<endpoint_type>>> routes_;
+    std::vector<std::pair<path_pattern, std::shared_ptr<endpoint_type>>> routes_;
     http_handler http_;
     std::unordered_set<connection_ptr> connections_;
     std::unordered_map<std::string, std::size_t> per_address_;

@@ -156,6 +156,7 @@ void basic_connection<Config>::read_request() {
         if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
         self->session_.commit_input(leftover);
         auto request = self->request_parser_.release();
+        self->request_parser_.reset(); // an open connection keeps no handshake memory
         self->target_ = std::string(request.target());
         self->on_request_(self, std::move(request));
     });
@@ -170,7 +171,8 @@ void basic_connection<Config>::respond_and_close(std::string response) {
 }
 
 template <class Config>
-void basic_connection<Config>::accept(std::string response, handlers_type handlers, protocol::session_options options) {
+void basic_connection<Config>::accept(std::string response, std::shared_ptr<const handlers_type> handlers,
+                                      protocol::session_options options) {
     handlers_ = std::move(handlers);
     const auto pending = session_.options(); // keep input already committed
     (void)pending;
@@ -183,7 +185,8 @@ void basic_connection<Config>::accept(std::string response, handlers_type handle
 
 template <class Config>
 void basic_connection<Config>::start_client(std::string request, std::string key,
-                                            handshake::client_request_options offer, handlers_type handlers,
+                                            handshake::client_request_options offer,
+                                            std::shared_ptr<const handlers_type> handlers,
                                             protocol::session_options options, std::string tls_host) {
     handlers_ = std::move(handlers);
     session_.options() = options;
@@ -224,6 +227,10 @@ void basic_connection<Config>::read_response() {
                                                                              : error::bad_response);
         }
         self->subprotocol_ = check.subprotocol;
+        self->response_parser_.reset();
+        self->offer_ = {};
+        self->client_key_.clear();
+        self->client_key_.shrink_to_fit();
         const std::size_t leftover = n - r.consumed;
         if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
         self->session_.commit_input(leftover);
@@ -241,7 +248,7 @@ void basic_connection<Config>::open_and_read(std::size_t) {
     if constexpr (Config::idle_timeout.count() > 0) arm_timer(Config::idle_timeout);
     else timer_.cancel();
     dispatching_ = true;
-    if (handlers_.on_open) handlers_.on_open(this->shared_from_this());
+    if (const auto handlers = handlers_; handlers && handlers->on_open) handlers->on_open(this->shared_from_this());
     dispatching_ = false;
     dispatch_events(); // frames that arrived with the handshake
     flush();
@@ -282,20 +289,22 @@ void basic_connection<Config>::dispatch_events() {
     // after the batch writes them all with one system call.
     dispatching_ = true;
     const ptr self = this->shared_from_this();
+    const auto handlers = handlers_; // finish() from inside a handler must not destroy it
+    if (!handlers) return void(dispatching_ = false);
     while (phase_ != phase::done) {
         const protocol::event ev = session_.next_event();
         if (ev.type == protocol::event::none) break;
         switch (ev.type) {
         case protocol::event::message:
             if constexpr (metrics_type::enabled) metrics_->message_in(ev.data.size());
-            if (handlers_.on_message) handlers_.on_message(self, message{ev.kind, ev.data});
+            if (handlers->on_message) handlers->on_message(self, message{ev.kind, ev.data});
             break;
         case protocol::event::ping:
-            if (handlers_.on_ping) handlers_.on_ping(self, ev.data);
+            if (handlers->on_ping) handlers->on_ping(self, ev.data);
             break;
         case protocol::event::pong:
             ping_outstanding_ = false;
-            if (handlers_.on_pong) handlers_.on_pong(self, ev.data);
+            if (handlers->on_pong) handlers->on_pong(self, ev.data);
             break;
         case protocol::event::close:
             close_seen_ = true;
@@ -399,7 +408,8 @@ void basic_connection<Config>::update_buffered() noexcept {
         backpressured_ = true;
     } else if (backpressured_ && queued <= Config::send_queue_limit / 8) {
         backpressured_ = false;
-        if (handlers_.on_drain && phase_ == phase::open) handlers_.on_drain(this->shared_from_this());
+        if (const auto handlers = handlers_; handlers && handlers->on_drain && phase_ == phase::open)
+            handlers->on_drain(this->shared_from_this());
     }
 }
 
@@ -451,12 +461,13 @@ void basic_connection<Config>::finish(std::error_code ec) {
     lowest.shutdown(asio::socket_base::shutdown_both, ignored);
     lowest.close(ignored);
     const ptr self = this->shared_from_this();
-    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted && handlers_.on_error)
-        handlers_.on_error(self, ec);
+    const auto handlers = std::move(handlers_); // released at the end: breaks cycles through captures
+    if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted && handlers && handlers->on_error)
+        handlers->on_error(self, ec);
     if (was_open) {
         if (!close_seen_) close_info_ = close_info{}; // 1006: the transport ended first
         if constexpr (metrics_type::enabled) metrics_->connection_closed(close_info_.code);
-        if (handlers_.on_close) handlers_.on_close(self, close_info_);
+        if (handlers && handlers->on_close) handlers->on_close(self, close_info_);
     }
     for (auto* box : {&front_, &back_}) {
         auto completions = std::move(box->completions);
@@ -469,7 +480,6 @@ void basic_connection<Config>::finish(std::error_code ec) {
         on_finished_ = nullptr;
         fn();
     }
-    handlers_ = handlers_type{}; // break cycles through captured pointers
 }
 
 } // namespace duplex
