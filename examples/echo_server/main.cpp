@@ -2,7 +2,7 @@
 // binary, and serves a page at "/" that connects back to it.
 //
 //   echo_server [--host H] [--port P] [--threads N] [--max-message-size N]
-//               [--tls-cert FILE --tls-key FILE]
+//               [--tls-cert FILE --tls-key FILE] [--deflate]
 //
 // Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
 // connection with 1001 and exit 0.
@@ -11,6 +11,9 @@
 #include <duplex/duplex.hpp>
 #if DUPLEX_HAS_TLS
 #include <duplex/tls.hpp>
+#endif
+#if DUPLEX_HAS_ZLIB
+#include <duplex/extensions/permessage_deflate.hpp>
 #endif
 
 #include <asio/signal_set.hpp>
@@ -30,12 +33,13 @@ struct options {
     unsigned threads = 1;
     std::size_t max_message_size = 16 * 1024 * 1024;
     std::string tls_cert, tls_key;
+    bool deflate = false;
 };
 
 [[noreturn]] void usage(const char* problem) {
     std::fprintf(stderr,
                  "echo_server: %s\nusage: echo_server [--host H] [--port P] [--threads N] [--max-message-size N]\n"
-                 "                   [--tls-cert FILE --tls-key FILE]\n",
+                 "                   [--tls-cert FILE --tls-key FILE] [--deflate]\n",
                  problem);
     std::exit(2);
 }
@@ -55,6 +59,7 @@ options parse(int argc, char** argv) {
             else if (arg == "--max-message-size") o.max_message_size = std::stoull(value());
             else if (arg == "--tls-cert") o.tls_cert = value();
             else if (arg == "--tls-key") o.tls_key = value();
+            else if (arg == "--deflate") o.deflate = true;
             else if (arg == "--help" || arg == "-h") usage("help");
             else usage(("unknown option " + arg).c_str());
         } catch (const std::logic_error&) {
@@ -65,6 +70,9 @@ options parse(int argc, char** argv) {
     if (o.tls_cert.empty() != o.tls_key.empty()) usage("--tls-cert and --tls-key go together");
 #if !DUPLEX_HAS_TLS
     if (!o.tls_cert.empty()) usage("built without TLS support (configure with DUPLEX_WITH_TLS=ON)");
+#endif
+#if !DUPLEX_HAS_ZLIB
+    if (o.deflate) usage("built without permessage-deflate (configure with DUPLEX_WITH_ZLIB=ON)");
 #endif
     return o;
 }
@@ -84,6 +92,9 @@ int run(const options& o, TlsContext&... tls_context) {
     echo.options.max_message_size = o.max_message_size;
     echo.options.max_frame_size = o.max_message_size;
     echo.on_message = [](const auto& connection, const duplex::message& m) { connection->send(m.kind, m.data); };
+#if DUPLEX_HAS_ZLIB
+    if (o.deflate) echo.negotiate_extensions = duplex::extensions::deflate_negotiator();
+#endif
 
     server.on_http([](const duplex::handshake::http_request& request) {
         duplex::http_response response;

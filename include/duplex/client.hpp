@@ -21,6 +21,10 @@ struct client_options {
     handshake::header_fields headers; ///< cookies, authorization, ...
     /// Limits for received messages; defaults from the Config.
     std::size_t max_message_size = 0;
+    /// Sec-WebSocket-Extensions offer, and the check of the server's answer
+    /// (see extensions::enable_deflate()).
+    std::string extensions;
+    extension_negotiator accept_extensions;
 };
 
 /// A WebSocket client. Connections it opens live on its io_context.
@@ -134,6 +138,8 @@ private:
         offer.origin = state->options.origin;
         offer.subprotocols = state->options.subprotocols;
         offer.headers = state->options.headers;
+        offer.extensions = state->options.extensions;
+        c->accept_extensions_ = std::move(state->options.accept_extensions);
         auto key = handshake::generate_client_key();
         auto request = handshake::build_client_request(offer, key);
         protocol::session_options limits;

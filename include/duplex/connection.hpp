@@ -240,6 +240,8 @@ private:
     handshake::client_request_options offer_;
     std::function<void()> on_finished_; // owner bookkeeping
     metrics_type* metrics_ = nullptr;   // the owner's sink
+    std::shared_ptr<protocol::extension> extension_; // negotiated at the handshake
+    extension_negotiator accept_extensions_;         // client: checks the server's choice
 };
 
 } // namespace duplex

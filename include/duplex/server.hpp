@@ -139,6 +139,8 @@ struct endpoint : connection_handlers<Connection> {
     std::function<void(upgrade_request<Connection>&)> on_upgrade;
     /// Limits of this endpoint; defaults come from the Config.
     protocol::session_options options;
+    /// Extension negotiation (null: extensions are declined).
+    extension_negotiator negotiate_extensions;
 };
 
 /// A WebSocket server. Not copyable; keep it alive while the io_context runs.
@@ -352,9 +354,15 @@ private:
         if (!extensions) extensions.emplace(); // RFC 7692: decline what cannot be parsed
         c->params_ = std::move(params);
         const std::string key(check.key);
-        auto decide = [this, c, e, key](bool ok, int status, std::string protocol, handshake::header_fields headers,
-                                         std::string body) {
-            c->run([this, c, e, ok, status, key, p = std::move(protocol), h = std::move(headers), b = std::move(body)] {
+        std::shared_ptr<protocol::extension> extension;
+        std::string extension_header;
+        if (e->negotiate_extensions && !extensions->empty())
+            extension = e->negotiate_extensions(*extensions, extension_header);
+        if (!extension) extension_header.clear();
+        auto decide = [this, c, e, key, extension, extension_header](bool ok, int status, std::string protocol,
+                                                                     handshake::header_fields headers, std::string body) {
+            c->run([this, c, e, ok, status, key, extension, extension_header, p = std::move(protocol),
+                    h = std::move(headers), b = std::move(body)] {
                 if (c->phase_ != connection_type::phase::handshake) return;
                 if (!ok) return reject(c, status, b, h);
                 c->subprotocol_ = p;
@@ -366,7 +374,9 @@ private:
                 };
                 // The connection shares the route's handlers (aliasing the endpoint).
                 std::shared_ptr<const typename connection_type::handlers_type> handlers(e, e.get());
-                c->accept(handshake::build_accept_response(key, p, {}, h), std::move(handlers), e->options);
+                c->extension_ = extension;
+                c->accept(handshake::build_accept_response(key, p, extension_header, h), std::move(handlers),
+                          e->options);
             });
         };
         upgrade_request<connection_type> hook(c, std::move(request), std::move(*protocols), std::move(*extensions),

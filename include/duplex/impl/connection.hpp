@@ -174,9 +174,8 @@ template <class Config>
 void basic_connection<Config>::accept(std::string response, std::shared_ptr<const handlers_type> handlers,
                                       protocol::session_options options) {
     handlers_ = std::move(handlers);
-    const auto pending = session_.options(); // keep input already committed
-    (void)pending;
     session_.options() = options;
+    session_.set_extension(extension_.get());
     queue_bytes(response);
     open_and_read(0);
 }
@@ -227,6 +226,16 @@ void basic_connection<Config>::read_response() {
                                                                              : error::bad_response);
         }
         self->subprotocol_ = check.subprotocol;
+        if (!check.extensions.empty()) {
+            std::string reason;
+            if (self->accept_extensions_) self->extension_ = self->accept_extensions_(check.extensions, reason);
+            if (!self->extension_) {
+                detail::log<typename Config::logger>(log_level::warning, [&] { return reason; });
+                return self->finish(error::bad_response);
+            }
+            self->session_.set_extension(self->extension_.get());
+        }
+        self->accept_extensions_ = nullptr;
         self->response_parser_.reset();
         self->offer_ = {};
         self->client_key_.clear();
