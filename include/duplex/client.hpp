@@ -139,7 +139,7 @@ private:
         offer.subprotocols = state->options.subprotocols;
         offer.headers = state->options.headers;
         offer.extensions = state->options.extensions;
-        c->accept_extensions_ = std::move(state->options.accept_extensions);
+        c->handshake_->accept_extensions = std::move(state->options.accept_extensions);
         auto key = handshake::generate_client_key();
         auto request = handshake::build_client_request(offer, key);
         protocol::session_options limits;

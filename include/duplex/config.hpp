@@ -53,6 +53,9 @@ struct common {
     static constexpr std::chrono::milliseconds pong_timeout{20'000};
     /// How long to wait for the peer's close frame (or its TCP close) after ours.
     static constexpr std::chrono::milliseconds close_timeout{5'000};
+    /// A connection quiet this long gives its buffers back and waits for input
+    /// without a read buffer (idle memory); 0 keeps buffers. Also the timer tick.
+    static constexpr std::chrono::milliseconds park_after{2'000};
 };
 
 /// A plain (ws://) server on TCP.

@@ -199,6 +199,18 @@ private:
     bool admit(std::size_t size, completion& done);
     void arm_timer(std::chrono::milliseconds after);
     void on_timer();
+    void park();
+    void unpark();
+    void wake();
+    bool process_input();
+    static constexpr std::chrono::milliseconds tick_interval() noexcept {
+        if constexpr (Config::park_after.count() > 0) {
+            if (Config::idle_timeout.count() > 0 && Config::idle_timeout < Config::park_after)
+                return Config::idle_timeout;
+            return Config::park_after;
+        }
+        return Config::idle_timeout;
+    }
     void after_close_event();
     void finish(std::error_code ec);
     void update_buffered() noexcept;
@@ -219,7 +231,10 @@ private:
     bool backpressured_ = false;
     bool close_seen_ = false;
     bool eof_ = false;
+    bool parked_ = false;
     phase phase_ = phase::handshake;
+    std::chrono::milliseconds quiet_for_{0}; // open phase: time without input
+    std::uint8_t wakes_in_tick_ = 0;        // parked wake-ups since the last tick
     std::uint32_t timer_generation_ = 0;
     std::atomic<std::size_t> buffered_{0};
     std::atomic<bool> open_{false};
@@ -232,16 +247,20 @@ private:
     std::uint16_t remote_port_ = 0;
     int handshake_status_ = 0;
 
-    // handshake state
-    request_callback on_request_;
-    handshake::request_parser request_parser_;
-    handshake::response_parser response_parser_;
-    std::string client_key_;
-    handshake::client_request_options offer_;
+    // Only needed until the connection opens: kept behind a pointer and freed
+    // then, so an open connection carries none of it.
+    struct handshake_state {
+        request_callback on_request;
+        handshake::request_parser request_parser;
+        handshake::response_parser response_parser;
+        std::string client_key;
+        handshake::client_request_options offer;
+        extension_negotiator accept_extensions; // client: checks the server's choice
+    };
+    std::unique_ptr<handshake_state> handshake_ = std::make_unique<handshake_state>();
     std::function<void()> on_finished_; // owner bookkeeping
     metrics_type* metrics_ = nullptr;   // the owner's sink
     std::shared_ptr<protocol::extension> extension_; // negotiated at the handshake
-    extension_negotiator accept_extensions_;         // client: checks the server's choice
 };
 
 } // namespace duplex

@@ -127,7 +127,7 @@ bool basic_connection<Config>::admit(std::size_t size, completion& done) {
 
 template <class Config>
 void basic_connection<Config>::start_server(request_callback on_request, const protocol::session_options& limits) {
-    on_request_ = std::move(on_request);
+    handshake_->on_request = std::move(on_request);
     session_.options() = limits;
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout); // covers the TLS handshake too
@@ -145,7 +145,7 @@ void basic_connection<Config>::read_request() {
                                                                                                    std::size_t n) {
         if (self->phase_ != phase::handshake) return;
         if (ec) return self->finish(ec);
-        const auto r = self->request_parser_.feed(reinterpret_cast<const char*>(buffer), n);
+        const auto r = self->handshake_->request_parser.feed(reinterpret_cast<const char*>(buffer), n);
         if (r.status == handshake::parse_result::need_more) return self->read_request();
         if (r.status == handshake::parse_result::error) {
             if constexpr (metrics_type::enabled) self->metrics_->handshake_rejected(r.http_status);
@@ -155,10 +155,11 @@ void basic_connection<Config>::read_request() {
         const std::size_t leftover = n - r.consumed;
         if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
         self->session_.commit_input(leftover);
-        auto request = self->request_parser_.release();
-        self->request_parser_.reset(); // an open connection keeps no handshake memory
+        auto request = self->handshake_->request_parser.release();
         self->target_ = std::string(request.target());
-        self->on_request_(self, std::move(request));
+        const auto on_request = std::move(self->handshake_->on_request);
+        self->handshake_.reset(); // an open connection keeps no handshake memory
+        on_request(self, std::move(request));
     });
 }
 
@@ -189,9 +190,9 @@ void basic_connection<Config>::start_client(std::string request, std::string key
                                             protocol::session_options options, std::string tls_host) {
     handlers_ = std::move(handlers);
     session_.options() = options;
-    client_key_ = std::move(key);
-    offer_ = std::move(offer);
-    target_ = offer_.target;
+    handshake_->client_key = std::move(key);
+    handshake_->offer = std::move(offer);
+    target_ = handshake_->offer.target;
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout);
     queue_bytes(request);
@@ -210,36 +211,33 @@ void basic_connection<Config>::read_response() {
                                                                                                    std::size_t n) {
         if (self->phase_ != phase::handshake) return;
         if (ec) return self->finish(ec);
-        const auto r = self->response_parser_.feed(reinterpret_cast<const char*>(buffer), n);
+        auto& hs = *self->handshake_;
+        const auto r = hs.response_parser.feed(reinterpret_cast<const char*>(buffer), n);
         if (r.status == handshake::parse_result::need_more) return self->read_response();
         if (r.status == handshake::parse_result::error) return self->finish(error::bad_response);
-        self->handshake_status_ = self->response_parser_.get().status();
+        self->handshake_status_ = hs.response_parser.get().status();
         std::vector<std::string> extension_names;
-        handshake::for_each_list_element(self->offer_.extensions, [&](std::string_view e) {
+        handshake::for_each_list_element(hs.offer.extensions, [&](std::string_view e) {
             extension_names.emplace_back(handshake::trim_ows(e.substr(0, e.find(';'))));
         });
-        const auto check = handshake::check_upgrade_response(self->response_parser_.get(), self->client_key_,
-                                                             self->offer_.subprotocols, extension_names);
+        const auto check = handshake::check_upgrade_response(hs.response_parser.get(), hs.client_key,
+                                                             hs.offer.subprotocols, extension_names);
         if (!check) {
             detail::log<typename Config::logger>(log_level::warning, [&] { return check.reason; });
-            return self->finish(self->response_parser_.get().status() != 101 ? error::handshake_failed
+            return self->finish(hs.response_parser.get().status() != 101 ? error::handshake_failed
                                                                              : error::bad_response);
         }
         self->subprotocol_ = check.subprotocol;
         if (!check.extensions.empty()) {
             std::string reason;
-            if (self->accept_extensions_) self->extension_ = self->accept_extensions_(check.extensions, reason);
+            if (hs.accept_extensions) self->extension_ = hs.accept_extensions(check.extensions, reason);
             if (!self->extension_) {
                 detail::log<typename Config::logger>(log_level::warning, [&] { return reason; });
                 return self->finish(error::bad_response);
             }
             self->session_.set_extension(self->extension_.get());
         }
-        self->accept_extensions_ = nullptr;
-        self->response_parser_.reset();
-        self->offer_ = {};
-        self->client_key_.clear();
-        self->client_key_.shrink_to_fit();
+        self->handshake_.reset();
         const std::size_t leftover = n - r.consumed;
         if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
         self->session_.commit_input(leftover);
@@ -254,14 +252,23 @@ void basic_connection<Config>::open_and_read(std::size_t) {
     phase_ = phase::open;
     open_.store(true, std::memory_order_relaxed);
     if constexpr (metrics_type::enabled) metrics_->connection_opened();
-    if constexpr (Config::idle_timeout.count() > 0) arm_timer(Config::idle_timeout);
+    if constexpr (tick_interval().count() > 0) arm_timer(tick_interval());
     else timer_.cancel();
     dispatching_ = true;
     if (const auto handlers = handlers_; handlers && handlers->on_open) handlers->on_open(this->shared_from_this());
     dispatching_ = false;
     dispatch_events(); // frames that arrived with the handshake
     flush();
-    if (phase_ != phase::done) do_read();
+    if (phase_ == phase::done) return;
+    // Most connections wait a while before their first message: wait for it
+    // without a read buffer (idle memory), unless bytes are already pending.
+    if constexpr (!transport_type::secure && Config::park_after.count() > 0) {
+        if (session_.input_idle()) {
+            parked_ = true;
+            return unpark();
+        }
+    }
+    do_read();
 }
 
 template <class Config>
@@ -274,22 +281,30 @@ void basic_connection<Config>::do_read() {
 template <class Config>
 void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
     if (phase_ == phase::done) return;
+    if (ec == asio::error::operation_aborted && parked_) return unpark(); // cancelled by park()
+    parked_ = false; // the read won the race with park()'s cancel
     if (ec) {
         eof_ = true;
         // After the close handshake the transport's end is expected (a TLS peer
         // may skip close_notify): not an error.
         return finish(close_seen_ ? std::error_code{} : ec);
     }
-    activity_ = true;
     session_.commit_input(size);
+    if (process_input()) do_read();
+}
+
+// Deliver what the session parsed; false when the connection ended.
+template <class Config>
+bool basic_connection<Config>::process_input() {
+    activity_ = true;
     dispatch_events();
     flush();
-    if (phase_ == phase::done) return;
+    if (phase_ == phase::done) return false;
     if (session_.state() == protocol::session_state::closed && !writing_ && session_.output_size() == 0) {
         after_close_event();
-        if (phase_ == phase::done) return;
+        if (phase_ == phase::done) return false;
     }
-    do_read();
+    return true;
 }
 
 template <class Config>
@@ -441,20 +456,98 @@ void basic_connection<Config>::on_timer() {
     case phase::closing: return finish(error::timeout);
     case phase::done: return;
     case phase::open:
+        wakes_in_tick_ = 0;
         if (activity_) { // input arrived during the last interval
             activity_ = false;
             ping_outstanding_ = false;
-            arm_timer(Config::idle_timeout);
-        } else if (!ping_outstanding_) {
-            ping_outstanding_ = true;
-            session_.send_ping();
-            flush();
-            arm_timer(Config::pong_timeout);
-        } else { // no answer to the keepalive ping: the peer is gone
-            finish(error::timeout);
+            quiet_for_ = std::chrono::milliseconds{0};
+        } else {
+            quiet_for_ += tick_interval();
+            if constexpr (Config::park_after.count() > 0) {
+                if (quiet_for_ >= Config::park_after) park();
+            }
+            if constexpr (Config::idle_timeout.count() > 0) {
+                if (ping_outstanding_ && quiet_for_ >= Config::pong_timeout)
+                    return finish(error::timeout); // no answer to the keepalive ping: the peer is gone
+                if (!ping_outstanding_ && quiet_for_ >= Config::idle_timeout) {
+                    ping_outstanding_ = true;
+                    quiet_for_ = std::chrono::milliseconds{0}; // now the pong deadline runs
+                    session_.send_ping();
+                    flush();
+                }
+            }
         }
+        arm_timer(tick_interval());
         return;
     }
+}
+
+// Parking: an idle connection gives back its buffers and waits for readiness
+// instead of holding a read buffer in a pending async_read_some. Plain streams
+// only: a TLS stream may hold decrypted bytes the socket cannot signal.
+template <class Config>
+void basic_connection<Config>::park() {
+    if constexpr (transport_type::secure) {
+        return;
+    } else {
+        if (parked_ || writing_ || phase_ != phase::open || !session_.input_idle()) return;
+        parked_ = true;
+        std::error_code ignored;
+        socket_.cancel(ignored); // the pending read completes with operation_aborted -> unpark()
+    }
+}
+
+template <class Config>
+void basic_connection<Config>::unpark() {
+  if constexpr (!transport_type::secure) {
+    session_.release_idle_buffers();
+    if (!writing_) {
+        front_.bytes.release_if_empty();
+        back_.bytes.release_if_empty();
+        std::vector<asio::const_buffer>().swap(gather_);
+    }
+    socket_.async_wait(asio::socket_base::wait_read, [self = this->shared_from_this()](std::error_code ec) {
+        if (self->phase_ == phase::done) return;
+        if (ec) {
+            self->parked_ = false;
+            return self->on_read(ec, 0);
+        }
+        self->wake();
+    });
+  }
+}
+
+// A parked connection became readable. Read what is there through a buffer
+// shared by the thread and copy only those bytes into the session, so a
+// connection that talks now and then never holds a full read buffer. One that
+// gets busy (a second wake-up within a tick) goes back to its own buffer.
+template <class Config>
+void basic_connection<Config>::wake() {
+  if constexpr (!transport_type::secure) {
+    thread_local std::uint8_t scratch[64 * 1024];
+    std::size_t total = 0;
+    std::error_code ec;
+    socket_.non_blocking(true, ec);
+    for (;;) {
+        const std::size_t n = socket_.read_some(asio::buffer(scratch, sizeof scratch), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec) {
+            if (total != 0) break; // deliver what came first; the error shows on the next read
+            parked_ = false;
+            return on_read(ec, 0);
+        }
+        session_.feed(scratch, n);
+        total += n;
+        if (n < sizeof scratch) break; // drained
+    }
+    if (total == 0) return unpark(); // spurious wake-up
+    if (!process_input()) return;
+    if (++wakes_in_tick_ >= 2 || !session_.input_idle()) {
+        parked_ = false;
+        return do_read();
+    }
+    unpark();
+  }
 }
 
 template <class Config>

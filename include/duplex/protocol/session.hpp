@@ -149,6 +149,8 @@ public:
     bool should_close_transport() const noexcept { return state_ == session_state::closed && out_.empty(); }
     /// True while a received message is partly buffered.
     bool in_message() const noexcept { return in_message_; }
+    /// True when no received byte is buffered: nothing half-parsed, no partial message.
+    bool input_idle() const noexcept { return in_.empty() && !in_message_ && !reading_payload_; }
     const session_options& options() const noexcept { return options_; }
     session_options& options() noexcept { return options_; }
 
