@@ -5,6 +5,8 @@
 #include <duplex/url.hpp>
 
 #include <asio/connect.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
 #include <asio/ip/tcp.hpp>
 
 #include <memory>
@@ -25,6 +27,11 @@ struct client_options {
     /// (see extensions::enable_deflate()).
     std::string extensions;
     extension_negotiator accept_extensions;
+    /// An HTTP proxy to tunnel through with CONNECT, as "http://host:port"
+    /// (RFC 9110 9.3.6); empty for a direct connection.
+    std::string proxy;
+    /// Extra headers for the CONNECT request (e.g. Proxy-Authorization).
+    handshake::header_fields proxy_headers;
 };
 
 /// A WebSocket client. Connections it opens live on its io_context.
@@ -82,8 +89,19 @@ public:
         if constexpr (is_unix) {
             state->socket.async_connect(typename transport_type::protocol::endpoint(u->host), connected);
         } else {
-            state->resolver.async_resolve(u->host, std::to_string(u->port),
-                                          [state, connected](std::error_code ec, auto results) {
+            std::string host = u->host, port = std::to_string(u->port);
+            if (!state->options.proxy.empty()) {
+                const auto proxy = parse_url(state->options.proxy);
+                if (!proxy || proxy->secure) return fail(state, make_error_code(error::bad_url));
+                host = proxy->host;
+                port = std::to_string(proxy->port);
+            }
+            const auto tcp_connected = [state, connected](std::error_code ec) {
+                if (state->done || ec || state->options.proxy.empty()) return connected(ec);
+                tunnel(state, connected);
+            };
+            state->resolver.async_resolve(host, port,
+                                          [state, connected = tcp_connected](std::error_code ec, auto results) {
                                               if (state->done) return;
                                               if (ec) return fail(state, ec);
                                               asio::async_connect(state->socket, results,
@@ -120,6 +138,42 @@ private:
     static executor_type make_executor(asio::io_context& io) {
         if constexpr (Config::multi_threaded) return asio::make_strand(io.get_executor());
         else return io.get_executor();
+    }
+
+    // Ask the proxy for a tunnel to the target (RFC 9110 9.3.6) and wait for its 2xx.
+    template <class Then>
+    static void tunnel(const std::shared_ptr<connect_state>& state, Then then) {
+        const std::string authority = state->target.host.find(':') != std::string::npos
+                                          ? "[" + state->target.host + "]:" + std::to_string(state->target.port)
+                                          : state->target.host + ":" + std::to_string(state->target.port);
+        std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
+        for (const auto& [name, value] : state->options.proxy_headers)
+            if (handshake::is_token(name) && handshake::is_safe_header_value(value)) request += name + ": " + value + "\r\n";
+        request += "\r\n";
+        auto text = std::make_shared<std::string>(std::move(request));
+        asio::async_write(state->socket, asio::buffer(*text), [state, text, then](std::error_code ec, std::size_t) {
+            if (state->done) return;
+            if (ec) return then(ec);
+            read_tunnel_response(state, std::make_shared<handshake::response_parser>(), then);
+        });
+    }
+
+    template <class Then>
+    static void read_tunnel_response(const std::shared_ptr<connect_state>& state,
+                                     std::shared_ptr<handshake::response_parser> parser, Then then) {
+        // One byte at a time: nothing after the proxy's header block may be consumed.
+        auto byte = std::make_shared<char>();
+        asio::async_read(state->socket, asio::buffer(byte.get(), 1),
+                         [state, parser, byte, then](std::error_code ec, std::size_t) {
+                             if (state->done) return;
+                             if (ec) return then(ec);
+                             const auto r = parser->feed(byte.get(), 1);
+                             if (r.status == handshake::parse_result::need_more)
+                                 return read_tunnel_response(state, parser, then);
+                             const int status = r.status == handshake::parse_result::done ? parser->get().status() : 0;
+                             if (status < 200 || status > 299) return then(make_error_code(error::handshake_failed));
+                             then(std::error_code{});
+                         });
     }
 
     static void fail(const std::shared_ptr<connect_state>& state, std::error_code ec) {
