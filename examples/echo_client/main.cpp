@@ -20,9 +20,12 @@ int main(int argc, char** argv) {
     bool binary = false;
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
-        if (arg == "--count" && i + 1 < argc) count = std::stoull(argv[++i]);
-        else if (arg == "--size" && i + 1 < argc) size = std::stoull(argv[++i]);
-        else if (arg == "--binary") binary = true;
+        if (arg == "--count" && i + 1 < argc)
+            count = std::stoull(argv[++i]);
+        else if (arg == "--size" && i + 1 < argc)
+            size = std::stoull(argv[++i]);
+        else if (arg == "--binary")
+            binary = true;
         else {
             std::fprintf(stderr, "echo_client: unknown option %s\n", arg.c_str());
             return 2;
@@ -53,8 +56,10 @@ int main(int argc, char** argv) {
     };
     h.on_open = send_next;
     h.on_message = [&](const duplex::client::connection_ptr& c, const duplex::message& m) {
-        if (m.data == expected && m.kind == kind) ++matched;
-        else ++mismatched;
+        if (m.data == expected && m.kind == kind)
+            ++matched;
+        else
+            ++mismatched;
         send_next(c);
     };
     h.on_close = [&](const auto&, const duplex::close_info& info) {

@@ -53,15 +53,24 @@ options parse(int argc, char** argv) {
             return argv[++i];
         };
         try {
-            if (arg == "--host") o.host = value();
-            else if (arg == "--port") o.port = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--threads") o.threads = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--max-message-size") o.max_message_size = std::stoull(value());
-            else if (arg == "--tls-cert") o.tls_cert = value();
-            else if (arg == "--tls-key") o.tls_key = value();
-            else if (arg == "--deflate") o.deflate = true;
-            else if (arg == "--help" || arg == "-h") usage("help");
-            else usage(("unknown option " + arg).c_str());
+            if (arg == "--host")
+                o.host = value();
+            else if (arg == "--port")
+                o.port = static_cast<unsigned>(std::stoul(value()));
+            else if (arg == "--threads")
+                o.threads = static_cast<unsigned>(std::stoul(value()));
+            else if (arg == "--max-message-size")
+                o.max_message_size = std::stoull(value());
+            else if (arg == "--tls-cert")
+                o.tls_cert = value();
+            else if (arg == "--tls-key")
+                o.tls_key = value();
+            else if (arg == "--deflate")
+                o.deflate = true;
+            else if (arg == "--help" || arg == "-h")
+                usage("help");
+            else
+                usage(("unknown option " + arg).c_str());
         } catch (const std::logic_error&) {
             usage(("bad value for " + arg).c_str());
         }
@@ -117,8 +126,8 @@ int run(const options& o, TlsContext&... tls_context) {
     const bool v6 = o.host.find(':') != std::string::npos;
     std::printf("listening on %s%s%s:%u\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
     std::fflush(stdout);
-    std::fprintf(stderr, "open %s://%s%s%s:%u/ in a browser\n", sizeof...(TlsContext) ? "https" : "http",
-                 v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
+    std::fprintf(stderr, "open %s://%s%s%s:%u/ in a browser\n", sizeof...(TlsContext) ? "https" : "http", v6 ? "[" : "",
+                 o.host.c_str(), v6 ? "]" : "", server.port());
 
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code ec, int) {
@@ -126,9 +135,11 @@ int run(const options& o, TlsContext&... tls_context) {
     });
 
     std::vector<std::thread> workers;
-    for (unsigned i = 1; i < o.threads; ++i) workers.emplace_back([&io] { io.run(); });
+    for (unsigned i = 1; i < o.threads; ++i)
+        workers.emplace_back([&io] { io.run(); });
     io.run();
-    for (auto& t : workers) t.join();
+    for (auto& t : workers)
+        t.join();
     return 0;
 }
 

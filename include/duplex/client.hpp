@@ -5,9 +5,9 @@
 #include <duplex/url.hpp>
 
 #include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <memory>
 #include <string>
@@ -100,15 +100,13 @@ public:
                 if (state->done || ec || state->options.proxy.empty()) return connected(ec);
                 tunnel(state, connected);
             };
-            state->resolver.async_resolve(host, port,
-                                          [state, connected = tcp_connected](std::error_code ec, auto results) {
-                                              if (state->done) return;
-                                              if (ec) return fail(state, ec);
-                                              asio::async_connect(state->socket, results,
-                                                                  [connected](std::error_code ec2, const auto&) {
-                                                                      connected(ec2);
-                                                                  });
-                                          });
+            state->resolver.async_resolve(
+                host, port, [state, connected = tcp_connected](std::error_code ec, auto results) {
+                    if (state->done) return;
+                    if (ec) return fail(state, ec);
+                    asio::async_connect(state->socket, results,
+                                        [connected](std::error_code ec2, const auto&) { connected(ec2); });
+                });
         }
     }
 
@@ -136,8 +134,10 @@ private:
     };
 
     static executor_type make_executor(asio::io_context& io) {
-        if constexpr (Config::multi_threaded) return asio::make_strand(io.get_executor());
-        else return io.get_executor();
+        if constexpr (Config::multi_threaded)
+            return asio::make_strand(io.get_executor());
+        else
+            return io.get_executor();
     }
 
     // Ask the proxy for a tunnel to the target (RFC 9110 9.3.6) and wait for its 2xx.
@@ -148,7 +148,8 @@ private:
                                           : state->target.host + ":" + std::to_string(state->target.port);
         std::string request = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n";
         for (const auto& [name, value] : state->options.proxy_headers)
-            if (handshake::is_token(name) && handshake::is_safe_header_value(value)) request += name + ": " + value + "\r\n";
+            if (handshake::is_token(name) && handshake::is_safe_header_value(value))
+                request += name + ": " + value + "\r\n";
         request += "\r\n";
         auto text = std::make_shared<std::string>(std::move(request));
         asio::async_write(state->socket, asio::buffer(*text), [state, text, then](std::error_code ec, std::size_t) {
@@ -183,8 +184,8 @@ private:
     }
 
     static void start(const std::shared_ptr<connect_state>& state) {
-        auto c = std::make_shared<connection_type>(
-            state->executor, transport_type::template wrap<executor_type>(std::move(state->socket), state->tls_context));
+        auto c = std::make_shared<connection_type>(state->executor, transport_type::template wrap<executor_type>(
+                                                                        std::move(state->socket), state->tls_context));
         c->metrics_ = state->metrics;
         handshake::client_request_options offer;
         offer.host = state->target.host_header();

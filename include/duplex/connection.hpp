@@ -57,8 +57,8 @@ using executor_for = std::conditional_t<Config::multi_threaded, asio::strand<asi
 /// pre-framed buffers (broadcast) in the order they were queued.
 struct outbox {
     struct segment {
-        std::size_t offset = 0, size = 0;              // range of `bytes` when frame is null
-        std::shared_ptr<const std::string> frame;      // a shared frame otherwise
+        std::size_t offset = 0, size = 0;         // range of `bytes` when frame is null
+        std::shared_ptr<const std::string> frame; // a shared frame otherwise
     };
     protocol::detail::byte_buffer bytes;
     std::vector<segment> segments; // empty in the common case: just `bytes`
@@ -180,8 +180,7 @@ private:
     void start_server(request_callback on_request, const protocol::session_options& limits);
     void read_request();
     void respond_and_close(std::string response);
-    void accept(std::string response, std::shared_ptr<const handlers_type> handlers,
-                protocol::session_options options);
+    void accept(std::string response, std::shared_ptr<const handlers_type> handlers, protocol::session_options options);
     // client side
     void start_client(std::string request, std::string key, handshake::client_request_options offer,
                       std::shared_ptr<const handlers_type> handlers, protocol::session_options options,
@@ -234,7 +233,7 @@ private:
     bool parked_ = false;
     phase phase_ = phase::handshake;
     std::chrono::milliseconds quiet_for_{0}; // open phase: time without input
-    std::uint8_t wakes_in_tick_ = 0;        // parked wake-ups since the last tick
+    std::uint8_t wakes_in_tick_ = 0;         // parked wake-ups since the last tick
     std::uint32_t timer_generation_ = 0;
     std::atomic<std::size_t> buffered_{0};
     std::atomic<bool> open_{false};
@@ -258,8 +257,8 @@ private:
         extension_negotiator accept_extensions; // client: checks the server's choice
     };
     std::unique_ptr<handshake_state> handshake_ = std::make_unique<handshake_state>();
-    std::function<void()> on_finished_; // owner bookkeeping
-    metrics_type* metrics_ = nullptr;   // the owner's sink
+    std::function<void()> on_finished_;              // owner bookkeeping
+    metrics_type* metrics_ = nullptr;                // the owner's sink
     std::shared_ptr<protocol::extension> extension_; // negotiated at the handshake
 };
 

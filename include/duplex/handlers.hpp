@@ -6,11 +6,11 @@
 #include <duplex/protocol/extension.hpp>
 
 #include <functional>
-#include <string>
-#include <vector>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace duplex {
 

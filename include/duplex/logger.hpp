@@ -21,8 +21,8 @@ struct stderr_logger {
     static constexpr log_level level = log_level::warning;
     static void log(log_level lvl, std::string_view message) noexcept {
         static constexpr const char* names[] = {"trace", "debug", "info", "warning", "error", "off"};
-        std::fprintf(stderr, "duplex %s: %.*s\n", names[static_cast<int>(lvl)],
-                     static_cast<int>(message.size()), message.data());
+        std::fprintf(stderr, "duplex %s: %.*s\n", names[static_cast<int>(lvl)], static_cast<int>(message.size()),
+                     message.data());
     }
 };
 

@@ -24,7 +24,7 @@ struct message {
 
 /// How a connection ended.
 struct close_info {
-    std::uint16_t code = 1006;  ///< the peer's code; 1005 none; 1006 transport lost
+    std::uint16_t code = 1006; ///< the peer's code; 1005 none; 1006 transport lost
     std::string reason;
     /// true when this side closed because the peer broke the protocol (code is the one we sent)
     bool protocol_error = false;

@@ -76,13 +76,13 @@ public:
             const auto n = closes_[i].load(relaxed);
             if (n != 0) out += prefix + "_closes_total{code=\"" + close_label(i) + "\"} " + std::to_string(n) + "\n";
         }
-        out += "# HELP " + prefix + "_handshakes_rejected_total Handshakes refused, by HTTP status.\n# TYPE " +
-               prefix + "_handshakes_rejected_total counter\n";
+        out += "# HELP " + prefix + "_handshakes_rejected_total Handshakes refused, by HTTP status.\n# TYPE " + prefix +
+               "_handshakes_rejected_total counter\n";
         for (std::size_t i = 0; i < status_slots; ++i) {
             const auto n = rejected_[i].load(relaxed);
             if (n != 0)
-                out += prefix + "_handshakes_rejected_total{status=\"" + (i == 0 ? std::string("other") : std::to_string(399 + i)) +
-                       "\"} " + std::to_string(n) + "\n";
+                out += prefix + "_handshakes_rejected_total{status=\"" +
+                       (i == 0 ? std::string("other") : std::to_string(399 + i)) + "\"} " + std::to_string(n) + "\n";
         }
         return out;
     }

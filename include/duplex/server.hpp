@@ -16,8 +16,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -71,7 +71,8 @@ public:
             if (end == std::string_view::npos) end = q.size();
             const auto pair = q.substr(pos, end - pos);
             const auto eq = pair.find('=');
-            if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+            if (pair.substr(0, eq) == name)
+                return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
             pos = end + 1;
         }
         return {};
@@ -203,8 +204,10 @@ public:
     /// The bound port (useful after listen(0)).
     std::uint16_t port() const {
         std::error_code ec;
-        if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) return acceptor_.local_endpoint(ec).port();
-        else return 0;
+        if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>)
+            return acceptor_.local_endpoint(ec).port();
+        else
+            return 0;
     }
 
     /// Stop accepting, close every connection with 1001, and force-close those
@@ -214,12 +217,14 @@ public:
             stopping_ = true;
             close_acceptor();
             if (connections_.empty()) return;
-            for (const auto& c : connections_) c->close(close_code::going_away, "server shutting down");
+            for (const auto& c : connections_)
+                c->close(close_code::going_away, "server shutting down");
             stop_timer_.expires_after(Config::stop_timeout);
             stop_timer_.async_wait([this](std::error_code ec) {
                 if (ec) return; // every connection finished in time
                 const auto remaining = connections_;
-                for (const auto& c : remaining) c->abort();
+                for (const auto& c : remaining)
+                    c->abort();
             });
         });
     }
@@ -241,8 +246,10 @@ private:
     using executor_type = typename connection_type::executor_type;
 
     executor_type make_executor() {
-        if constexpr (Config::multi_threaded) return asio::make_strand(io_.get_executor());
-        else return io_.get_executor();
+        if constexpr (Config::multi_threaded)
+            return asio::make_strand(io_.get_executor());
+        else
+            return io_.get_executor();
     }
 
     using protocol_type = typename transport_type::protocol;
@@ -269,12 +276,12 @@ private:
 
     void do_accept() {
         auto executor = make_executor();
-        acceptor_.async_accept(executor, [this, executor](std::error_code ec,
-                                                          typename connection_type::socket_type socket) {
-            if (ec == asio::error::operation_aborted || stopping_) return;
-            if (!ec) start(executor, std::move(socket));
-            do_accept();
-        });
+        acceptor_.async_accept(executor,
+                               [this, executor](std::error_code ec, typename connection_type::socket_type socket) {
+                                   if (ec == asio::error::operation_aborted || stopping_) return;
+                                   if (!ec) start(executor, std::move(socket));
+                                   do_accept();
+                               });
     }
 
     // Connections are tracked on the server's thread; connection callbacks hop here.
@@ -290,23 +297,27 @@ private:
         }
         c->on_finished_ = [this, weak = std::weak_ptr<connection_type>(c), address] {
             asio::post(strand_, [this, weak, address] {
-                if (auto strong = weak.lock()) connections_.erase(strong);
-                else prune();
+                if (auto strong = weak.lock())
+                    connections_.erase(strong);
+                else
+                    prune();
                 if (stopping_ && connections_.empty()) stop_timer_.cancel();
                 const std::lock_guard<std::mutex> lock(per_address_mutex_);
                 if (--per_address_[address] == 0) per_address_.erase(address);
             });
         };
         protocol::session_options limits;
-        c->start_server([this](const connection_ptr& conn, handshake::http_request&& request) {
-            handle_request(conn, std::move(request));
-        }, limits);
+        c->start_server([this](const connection_ptr& conn,
+                               handshake::http_request&& request) { handle_request(conn, std::move(request)); },
+                        limits);
     }
 
     void prune() {
         for (auto it = connections_.begin(); it != connections_.end();) {
-            if ((*it)->phase_ == connection_type::phase::done) it = connections_.erase(it);
-            else ++it;
+            if ((*it)->phase_ == connection_type::phase::done)
+                it = connections_.erase(it);
+            else
+                ++it;
         }
     }
 
@@ -360,7 +371,8 @@ private:
             extension = e->negotiate_extensions(*extensions, extension_header);
         if (!extension) extension_header.clear();
         auto decide = [this, c, e, key, extension, extension_header](bool ok, int status, std::string protocol,
-                                                                     handshake::header_fields headers, std::string body) {
+                                                                     handshake::header_fields headers,
+                                                                     std::string body) {
             c->run([this, c, e, ok, status, key, extension, extension_header, p = std::move(protocol),
                     h = std::move(headers), b = std::move(body)] {
                 if (c->phase_ != connection_type::phase::handshake) return;

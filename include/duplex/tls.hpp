@@ -36,7 +36,8 @@ namespace detail {
 inline int select_http11(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
                          unsigned int in_length, void*) {
     for (unsigned int i = 0; i < in_length; i += 1u + in[i]) {
-        if (in[i] == 8 && i + 9 <= in_length && std::string_view(reinterpret_cast<const char*>(in + i + 1), 8) == "http/1.1") {
+        if (in[i] == 8 && i + 9 <= in_length &&
+            std::string_view(reinterpret_cast<const char*>(in + i + 1), 8) == "http/1.1") {
             *out = in + i + 1;
             *out_length = 8;
             return SSL_TLSEXT_ERR_OK;
@@ -52,8 +53,8 @@ inline asio::ssl::context make_server_context(const std::string& certificate_cha
                                               const std::string& private_key_file) {
     asio::ssl::context context(asio::ssl::context::tls_server);
     context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                        asio::ssl::context::single_dh_use);
     context.use_certificate_chain_file(certificate_chain_file);
     context.use_private_key_file(private_key_file, asio::ssl::context::pem);
     SSL_CTX_set_alpn_select_cb(context.native_handle(), detail::select_http11, nullptr);
@@ -65,10 +66,11 @@ inline asio::ssl::context make_server_context(const std::string& certificate_cha
 inline asio::ssl::context make_client_context(const std::string& ca_file = {}) {
     asio::ssl::context context(asio::ssl::context::tls_client);
     context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                        asio::ssl::context::no_tlsv1_1);
-    if (ca_file.empty()) context.set_default_verify_paths();
-    else context.load_verify_file(ca_file);
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    if (ca_file.empty())
+        context.set_default_verify_paths();
+    else
+        context.load_verify_file(ca_file);
     context.set_verify_mode(asio::ssl::verify_peer);
     static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
     SSL_CTX_set_alpn_protos(context.native_handle(), alpn, sizeof alpn);

@@ -45,9 +45,12 @@ inline std::optional<url> parse_url(std::string_view text) {
     if (scheme_end == std::string_view::npos) return std::nullopt;
     scheme = text.substr(0, scheme_end);
     rest = text.substr(scheme_end + 3);
-    if (scheme == "ws" || scheme == "http") u.secure = false;
-    else if (scheme == "wss" || scheme == "https") u.secure = true;
-    else return std::nullopt;
+    if (scheme == "ws" || scheme == "http")
+        u.secure = false;
+    else if (scheme == "wss" || scheme == "https")
+        u.secure = true;
+    else
+        return std::nullopt;
     const auto path_start = rest.find_first_of("/?#");
     std::string_view authority = rest.substr(0, path_start);
     if (path_start != std::string_view::npos) {

@@ -16,8 +16,7 @@
 #define DUPLEX_HAS_ZLIB 0
 #endif
 
-#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L &&                           \
-    defined(__cpp_lib_coroutine)
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L && defined(__cpp_lib_coroutine)
 #define DUPLEX_HAS_COROUTINES 1
 #elif defined(__has_include)
 #if __has_include(<coroutine>) && defined(__cpp_impl_coroutine)

@@ -28,8 +28,8 @@ struct deflate_options {
 
 /// The parameters both sides agreed on, from one side's point of view.
 struct deflate_agreement {
-    int send_window_bits = 15;      ///< our compressor's window
-    int receive_window_bits = 15;   ///< the peer's compressor's window (our inflater)
+    int send_window_bits = 15;    ///< our compressor's window
+    int receive_window_bits = 15; ///< the peer's compressor's window (our inflater)
     bool send_no_context_takeover = false;
     bool receive_no_context_takeover = false;
 };
@@ -63,11 +63,16 @@ inline std::optional<parsed_offer> parse_params(const handshake::extension_offer
     bool seen[4] = {};
     for (const auto& param : e.params) {
         int index;
-        if (handshake::iequals(param.name, "server_no_context_takeover")) index = 0;
-        else if (handshake::iequals(param.name, "client_no_context_takeover")) index = 1;
-        else if (handshake::iequals(param.name, "server_max_window_bits")) index = 2;
-        else if (handshake::iequals(param.name, "client_max_window_bits")) index = 3;
-        else return std::nullopt; // unknown parameter
+        if (handshake::iequals(param.name, "server_no_context_takeover"))
+            index = 0;
+        else if (handshake::iequals(param.name, "client_no_context_takeover"))
+            index = 1;
+        else if (handshake::iequals(param.name, "server_max_window_bits"))
+            index = 2;
+        else if (handshake::iequals(param.name, "client_max_window_bits"))
+            index = 3;
+        else
+            return std::nullopt;              // unknown parameter
         if (seen[index]) return std::nullopt; // duplicate
         seen[index] = true;
         switch (index) {

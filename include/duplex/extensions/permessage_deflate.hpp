@@ -80,7 +80,8 @@ public:
     bool holds_inflater() const noexcept { return static_cast<bool>(inflater_); }
 
 private:
-    decode_status inflate_into(const std::uint8_t* data, std::size_t size, std::size_t limit, protocol::byte_sink& out) {
+    decode_status inflate_into(const std::uint8_t* data, std::size_t size, std::size_t limit,
+                               protocol::byte_sink& out) {
         inflater_->next_in = const_cast<Bytef*>(data);
         inflater_->avail_in = static_cast<uInt>(size);
         std::uint8_t chunk[16 * 1024];
@@ -109,8 +110,10 @@ private:
     struct z_deleter {
         bool deflater;
         void operator()(z_stream* z) const noexcept {
-            if (deflater) ::deflateEnd(z);
-            else ::inflateEnd(z);
+            if (deflater)
+                ::deflateEnd(z);
+            else
+                ::inflateEnd(z);
             delete z;
         }
     };

@@ -37,16 +37,15 @@ inline constexpr std::size_t max_close_reason = 123;
 /// True if `code` may appear in a close frame on the wire: 1000-1003,
 /// 1007-1014 and the registered/private ranges 3000-4999.
 constexpr bool is_valid_close_code(std::uint16_t code) noexcept {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 /// A parsed close frame payload.
 struct close_payload {
-    bool valid = true;                             ///< false: answer with close 1002/1007
-    std::uint16_t code = close_code::no_status;    ///< 1005 when the payload was empty
-    std::string_view reason;                       ///< view into the parsed payload
-    std::uint16_t error_code = 0;                  ///< the close code to fail with when !valid
+    bool valid = true;                          ///< false: answer with close 1002/1007
+    std::uint16_t code = close_code::no_status; ///< 1005 when the payload was empty
+    std::string_view reason;                    ///< view into the parsed payload
+    std::uint16_t error_code = 0;               ///< the close code to fail with when !valid
 };
 
 /// Parse the (unmasked) payload of a received close frame.
@@ -74,13 +73,13 @@ inline close_payload parse_close_payload(const std::uint8_t* data, std::size_t s
 
 /// Write a close payload (code + reason) into `out` (at least 125 bytes).
 /// A code of 0 or 1005 writes an empty payload. Returns the payload size.
-inline std::size_t encode_close_payload(std::uint16_t code, std::string_view reason,
-                                        std::uint8_t* out) noexcept {
+inline std::size_t encode_close_payload(std::uint16_t code, std::string_view reason, std::uint8_t* out) noexcept {
     if (code == 0 || code == close_code::no_status) return 0;
     out[0] = static_cast<std::uint8_t>(code >> 8);
     out[1] = static_cast<std::uint8_t>(code);
     const std::size_t n = reason.size() < max_close_reason ? reason.size() : max_close_reason;
-    for (std::size_t i = 0; i < n; ++i) out[2 + i] = static_cast<std::uint8_t>(reason[i]);
+    for (std::size_t i = 0; i < n; ++i)
+        out[2 + i] = static_cast<std::uint8_t>(reason[i]);
     return 2 + n;
 }
 

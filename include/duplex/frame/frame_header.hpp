@@ -35,14 +35,14 @@ struct frame_header {
 /// length_too_large, which maps to 1009.
 enum class header_error : std::uint8_t {
     none,
-    reserved_opcode,     ///< opcodes 3-7, 0xB-0xF
-    reserved_bits,       ///< RSV bit set that no negotiated extension claims
-    unmasked_frame,      ///< client-to-server frame without a mask
-    masked_frame,        ///< server-to-client frame with a mask
-    fragmented_control,  ///< control frame without FIN (RFC 6455 5.5)
-    control_too_large,   ///< control frame payload over 125 bytes
-    length_msb_set,      ///< 64-bit length with the most significant bit set
-    non_minimal_length,  ///< length not encoded in the minimal number of bytes
+    reserved_opcode,    ///< opcodes 3-7, 0xB-0xF
+    reserved_bits,      ///< RSV bit set that no negotiated extension claims
+    unmasked_frame,     ///< client-to-server frame without a mask
+    masked_frame,       ///< server-to-client frame with a mask
+    fragmented_control, ///< control frame without FIN (RFC 6455 5.5)
+    control_too_large,  ///< control frame payload over 125 bytes
+    length_msb_set,     ///< 64-bit length with the most significant bit set
+    non_minimal_length, ///< length not encoded in the minimal number of bytes
 };
 
 /// Outcome of decode_header.
@@ -100,7 +100,8 @@ decode_result decode_header(const std::uint8_t* data, std::size_t size, frame_he
         if (size < 10) return result;
         if ((data[2] & 0x80) != 0) return fail(header_error::length_msb_set);
         length = 0;
-        for (std::size_t i = 2; i < 10; ++i) length = (length << 8) | data[i];
+        for (std::size_t i = 2; i < 10; ++i)
+            length = (length << 8) | data[i];
         if (length <= 0xFFFF) return fail(header_error::non_minimal_length);
         pos = 10;
     }

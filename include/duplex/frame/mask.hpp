@@ -11,14 +11,14 @@ namespace duplex::frame {
 /// XOR `size` bytes at `data` with `key`, starting at byte `phase` of the key
 /// (the payload offset modulo 4). Returns the phase for the byte after the last,
 /// so a payload split into several buffers is masked by successive calls.
-inline std::size_t apply_mask(std::uint8_t* data, std::size_t size,
-                              const std::array<std::uint8_t, 4>& key,
+inline std::size_t apply_mask(std::uint8_t* data, std::size_t size, const std::array<std::uint8_t, 4>& key,
                               std::size_t phase = 0) noexcept {
     phase &= 3;
     // Rotate the key to the phase once, then work on 8-byte words: the word
     // key repeats every 4 bytes, so it stays in phase for every full word.
     std::uint8_t rotated[8];
-    for (std::size_t i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
+    for (std::size_t i = 0; i < 8; ++i)
+        rotated[i] = key[(phase + i) & 3];
     std::uint64_t word_key;
     std::memcpy(&word_key, rotated, 8);
     std::size_t i = 0;
@@ -37,7 +37,8 @@ inline std::size_t apply_mask(std::uint8_t* data, std::size_t size,
         w ^= word_key;
         std::memcpy(data + i, &w, 8);
     }
-    for (; i < size; ++i) data[i] ^= rotated[i & 7];
+    for (; i < size; ++i)
+        data[i] ^= rotated[i & 7];
     return (phase + size) & 3;
 }
 

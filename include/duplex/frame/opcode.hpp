@@ -16,7 +16,9 @@ enum class opcode : std::uint8_t {
 };
 
 /// True for close, ping and pong (RFC 6455 5.5: opcodes with the high bit set).
-constexpr bool is_control(opcode op) noexcept { return (static_cast<std::uint8_t>(op) & 0x8) != 0; }
+constexpr bool is_control(opcode op) noexcept {
+    return (static_cast<std::uint8_t>(op) & 0x8) != 0;
+}
 
 /// True for opcodes RFC 6455 defines; false for the reserved ones.
 constexpr bool is_known_opcode(std::uint8_t value) noexcept {

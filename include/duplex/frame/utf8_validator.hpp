@@ -90,7 +90,8 @@ public:
             }
             // Step the DFA until the next chunk boundary or the end.
             const std::size_t end = (size - i > 16) ? i + 16 : size;
-            for (; i < end; ++i) state = detail::utf8_rows[data[i]] >> (state & 63);
+            for (; i < end; ++i)
+                state = detail::utf8_rows[data[i]] >> (state & 63);
             state &= 63;
             if (state == detail::utf8_reject) {
                 state_ = detail::utf8_reject;

@@ -14,9 +14,9 @@ namespace duplex::handshake {
 
 /// What a client puts into its upgrade request.
 struct client_request_options {
-    std::string host;   ///< Host header, with ":port" when not the default
+    std::string host;         ///< Host header, with ":port" when not the default
     std::string target = "/"; ///< path and query
-    std::string origin; ///< Origin header; empty for none
+    std::string origin;       ///< Origin header; empty for none
     std::vector<std::string> subprotocols;
     std::string extensions; ///< Sec-WebSocket-Extensions offer; empty for none
     header_fields headers;  ///< extra fields (cookies, authorization, ...)
@@ -43,7 +43,8 @@ inline std::string build_client_request(const client_request_options& options, s
         detail::append_field(out, "Sec-WebSocket-Protocol", list);
     }
     if (!options.extensions.empty()) detail::append_field(out, "Sec-WebSocket-Extensions", options.extensions);
-    for (const auto& [name, value] : options.headers) detail::append_field(out, name, value);
+    for (const auto& [name, value] : options.headers)
+        detail::append_field(out, name, value);
     out += "\r\n";
     return out;
 }
@@ -52,8 +53,8 @@ inline std::string build_client_request(const client_request_options& options, s
 struct response_check {
     bool ok = false;
     std::string reason;
-    std::string subprotocol;                    ///< the server's choice, or empty
-    std::vector<extension_offer> extensions;    ///< what the server accepted
+    std::string subprotocol;                 ///< the server's choice, or empty
+    std::vector<extension_offer> extensions; ///< what the server accepted
     explicit operator bool() const noexcept { return ok; }
 };
 

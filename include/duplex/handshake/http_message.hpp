@@ -58,8 +58,7 @@ public:
     /// True if any field with this name lists `token` (case-insensitive).
     bool header_has_token(std::string_view name, std::string_view token) const {
         for (const auto& f : fields_)
-            if (iequals(slice(f.name), name) && list_contains_token(slice(f.value), token))
-                return true;
+            if (iequals(slice(f.name), name) && list_contains_token(slice(f.value), token)) return true;
         return false;
     }
 

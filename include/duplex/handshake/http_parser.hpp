@@ -25,8 +25,8 @@ struct parse_result {
     /// Bytes of the input this call consumed. After `done`, the rest of the
     /// input (e.g. a frame sent right behind the handshake) belongs to the session.
     std::size_t consumed = 0;
-    int http_status = 0;         ///< with error: 400, 414 or 431
-    std::string_view reason;     ///< with error: a short explanation (static text)
+    int http_status = 0;     ///< with error: 400, 414 or 431
+    std::string_view reason; ///< with error: a short explanation (static text)
 };
 
 /// Parses one HTTP request (IsRequest) or response from a byte stream.
@@ -89,9 +89,7 @@ public:
     const message_type& get() const noexcept { return message_; }
     message_type release() { return std::move(message_); }
 
-    void reset() {
-        *this = basic_http_parser(limits_);
-    }
+    void reset() { *this = basic_http_parser(limits_); }
 
 private:
     enum class state_type : std::uint8_t { reading, done, failed };
@@ -163,8 +161,7 @@ private:
             if (eol == std::string_view::npos) return fail(r, 400, "malformed header line");
             if (eol == pos) break; // the blank line
             const auto line = raw.substr(pos, eol - pos);
-            if (line.find('\n') != std::string_view::npos)
-                return fail(r, 400, "bare LF in header block");
+            if (line.find('\n') != std::string_view::npos) return fail(r, 400, "bare LF in header block");
             if (is_ows(line[0])) return fail(r, 400, "obsolete line folding");
             const auto colon = line.find(':');
             if (colon == std::string_view::npos || colon == 0 || !is_token(line.substr(0, colon)))
@@ -174,7 +171,8 @@ private:
                 const auto u = static_cast<unsigned char>(c);
                 if ((u < 0x20 && c != '\t') || u == 0x7F) return fail(r, 400, "control character in header");
             }
-            const std::size_t value_offset = value.empty() ? pos + colon + 1 : static_cast<std::size_t>(value.data() - raw.data());
+            const std::size_t value_offset =
+                value.empty() ? pos + colon + 1 : static_cast<std::size_t>(value.data() - raw.data());
             message_.fields_.push_back({make_range(pos, colon), make_range(value_offset, value.size())});
             pos = eol + 2;
         }

@@ -76,7 +76,8 @@ inline std::string build_http_response(int status, std::string_view body,
     if (!content_type.empty()) detail::append_field(out, "Content-Type", content_type);
     detail::append_field(out, "Content-Length", std::to_string(body.size()));
     if (!keep_alive) detail::append_field(out, "Connection", "close");
-    for (const auto& [name, value] : extra) detail::append_field(out, name, value);
+    for (const auto& [name, value] : extra)
+        detail::append_field(out, name, value);
     out += "\r\n";
     out += body;
     return out;

@@ -43,8 +43,7 @@ inline upgrade_check check_upgrade_request(const http_request& request) {
     if (hosts == 0) return reject(400, "missing Host header");
     if (hosts > 1) return reject(400, "duplicate Host header");
     if (!request.header("Upgrade")) return reject(400, "missing Upgrade header");
-    if (!request.header_has_token("Upgrade", "websocket"))
-        return reject(400, "Upgrade header does not name websocket");
+    if (!request.header_has_token("Upgrade", "websocket")) return reject(400, "Upgrade header does not name websocket");
     if (!request.header_has_token("Connection", "upgrade"))
         return reject(400, "Connection header does not contain upgrade");
     const auto version = request.header("Sec-WebSocket-Version");
@@ -81,15 +80,15 @@ inline std::optional<std::vector<extension_offer>> offered_extensions(const http
 /// The 101 response accepting the upgrade (RFC 6455 4.2.2).
 /// @param extensions the negotiated Sec-WebSocket-Extensions value, or empty.
 inline std::string build_accept_response(std::string_view key, std::string_view subprotocol = {},
-                                         std::string_view extensions = {},
-                                         const header_fields& extra = {}) {
+                                         std::string_view extensions = {}, const header_fields& extra = {}) {
     std::string out;
     out.reserve(160 + subprotocol.size() + extensions.size());
     out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
     detail::append_field(out, "Sec-WebSocket-Accept", compute_accept_key(key));
     if (!subprotocol.empty()) detail::append_field(out, "Sec-WebSocket-Protocol", subprotocol);
     if (!extensions.empty()) detail::append_field(out, "Sec-WebSocket-Extensions", extensions);
-    for (const auto& [name, value] : extra) detail::append_field(out, name, value);
+    for (const auto& [name, value] : extra)
+        detail::append_field(out, name, value);
     out += "\r\n";
     return out;
 }

@@ -14,8 +14,21 @@ namespace duplex::handshake {
 constexpr bool is_token_char(char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~': return true;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~': return true;
     default: return false;
     }
 }
@@ -39,13 +52,17 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_ows(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
 /// Strip optional whitespace (spaces and tabs) from both ends.
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
     std::size_t begin = 0, end = s.size();
-    while (begin < end && is_ows(s[begin])) ++begin;
-    while (end > begin && is_ows(s[end - 1])) --end;
+    while (begin < end && is_ows(s[begin]))
+        ++begin;
+    while (end > begin && is_ows(s[end - 1]))
+        --end;
     return s.substr(begin, end - begin);
 }
 
@@ -59,8 +76,10 @@ void for_each_list_element(std::string_view list, Fn&& fn) {
         if (i < list.size()) {
             const char c = list[i];
             if (quoted) {
-                if (c == '\\') ++i;
-                else if (c == '"') quoted = false;
+                if (c == '\\')
+                    ++i;
+                else if (c == '"')
+                    quoted = false;
                 continue;
             }
             if (c == '"') {
@@ -90,8 +109,10 @@ inline std::optional<std::vector<std::string>> parse_token_list(std::string_view
     std::vector<std::string> tokens;
     bool ok = true;
     for_each_list_element(list, [&](std::string_view element) {
-        if (!is_token(element)) ok = false;
-        else tokens.emplace_back(element);
+        if (!is_token(element))
+            ok = false;
+        else
+            tokens.emplace_back(element);
     });
     if (!ok) return std::nullopt;
     return tokens;
@@ -124,7 +145,8 @@ public:
     explicit extension_scanner(std::string_view s) noexcept : s_(s) {}
 
     void skip_ows() noexcept {
-        while (pos_ < s_.size() && is_ows(s_[pos_])) ++pos_;
+        while (pos_ < s_.size() && is_ows(s_[pos_]))
+            ++pos_;
     }
     bool at_end() const noexcept { return pos_ >= s_.size(); }
     char peek() const noexcept { return s_[pos_]; }
@@ -132,7 +154,8 @@ public:
 
     std::string_view token() noexcept {
         const std::size_t start = pos_;
-        while (pos_ < s_.size() && is_token_char(s_[pos_])) ++pos_;
+        while (pos_ < s_.size() && is_token_char(s_[pos_]))
+            ++pos_;
         return s_.substr(start, pos_ - start);
     }
 

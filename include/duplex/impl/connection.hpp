@@ -131,36 +131,37 @@ void basic_connection<Config>::start_server(request_callback on_request, const p
     session_.options() = limits;
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout); // covers the TLS handshake too
-    transport_type::async_handshake(socket_, true, std::string{}, [self = this->shared_from_this()](std::error_code ec) {
-        if (self->phase_ != phase::handshake) return;
-        if (ec) return self->finish(ec);
-        self->read_request();
-    });
+    transport_type::async_handshake(socket_, true, std::string{},
+                                    [self = this->shared_from_this()](std::error_code ec) {
+                                        if (self->phase_ != phase::handshake) return;
+                                        if (ec) return self->finish(ec);
+                                        self->read_request();
+                                    });
 }
 
 template <class Config>
 void basic_connection<Config>::read_request() {
     auto* buffer = session_.input_buffer(4096);
-    socket_.async_read_some(asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec,
-                                                                                                   std::size_t n) {
-        if (self->phase_ != phase::handshake) return;
-        if (ec) return self->finish(ec);
-        const auto r = self->handshake_->request_parser.feed(reinterpret_cast<const char*>(buffer), n);
-        if (r.status == handshake::parse_result::need_more) return self->read_request();
-        if (r.status == handshake::parse_result::error) {
-            if constexpr (metrics_type::enabled) self->metrics_->handshake_rejected(r.http_status);
-            return self->respond_and_close(handshake::build_reject_response(r.http_status, r.reason));
-        }
-        // Bytes behind the header block are the first frames: keep them for the session.
-        const std::size_t leftover = n - r.consumed;
-        if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
-        self->session_.commit_input(leftover);
-        auto request = self->handshake_->request_parser.release();
-        self->target_ = std::string(request.target());
-        const auto on_request = std::move(self->handshake_->on_request);
-        self->handshake_.reset(); // an open connection keeps no handshake memory
-        on_request(self, std::move(request));
-    });
+    socket_.async_read_some(
+        asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
+            if (self->phase_ != phase::handshake) return;
+            if (ec) return self->finish(ec);
+            const auto r = self->handshake_->request_parser.feed(reinterpret_cast<const char*>(buffer), n);
+            if (r.status == handshake::parse_result::need_more) return self->read_request();
+            if (r.status == handshake::parse_result::error) {
+                if constexpr (metrics_type::enabled) self->metrics_->handshake_rejected(r.http_status);
+                return self->respond_and_close(handshake::build_reject_response(r.http_status, r.reason));
+            }
+            // Bytes behind the header block are the first frames: keep them for the session.
+            const std::size_t leftover = n - r.consumed;
+            if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
+            self->session_.commit_input(leftover);
+            auto request = self->handshake_->request_parser.release();
+            self->target_ = std::string(request.target());
+            const auto on_request = std::move(self->handshake_->on_request);
+            self->handshake_.reset(); // an open connection keeps no handshake memory
+            on_request(self, std::move(request));
+        });
 }
 
 template <class Config>
@@ -207,42 +208,42 @@ void basic_connection<Config>::start_client(std::string request, std::string key
 template <class Config>
 void basic_connection<Config>::read_response() {
     auto* buffer = session_.input_buffer(4096);
-    socket_.async_read_some(asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec,
-                                                                                                   std::size_t n) {
-        if (self->phase_ != phase::handshake) return;
-        if (ec) return self->finish(ec);
-        auto& hs = *self->handshake_;
-        const auto r = hs.response_parser.feed(reinterpret_cast<const char*>(buffer), n);
-        if (r.status == handshake::parse_result::need_more) return self->read_response();
-        if (r.status == handshake::parse_result::error) return self->finish(error::bad_response);
-        self->handshake_status_ = hs.response_parser.get().status();
-        std::vector<std::string> extension_names;
-        handshake::for_each_list_element(hs.offer.extensions, [&](std::string_view e) {
-            extension_names.emplace_back(handshake::trim_ows(e.substr(0, e.find(';'))));
-        });
-        const auto check = handshake::check_upgrade_response(hs.response_parser.get(), hs.client_key,
-                                                             hs.offer.subprotocols, extension_names);
-        if (!check) {
-            detail::log<typename Config::logger>(log_level::warning, [&] { return check.reason; });
-            return self->finish(hs.response_parser.get().status() != 101 ? error::handshake_failed
+    socket_.async_read_some(
+        asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
+            if (self->phase_ != phase::handshake) return;
+            if (ec) return self->finish(ec);
+            auto& hs = *self->handshake_;
+            const auto r = hs.response_parser.feed(reinterpret_cast<const char*>(buffer), n);
+            if (r.status == handshake::parse_result::need_more) return self->read_response();
+            if (r.status == handshake::parse_result::error) return self->finish(error::bad_response);
+            self->handshake_status_ = hs.response_parser.get().status();
+            std::vector<std::string> extension_names;
+            handshake::for_each_list_element(hs.offer.extensions, [&](std::string_view e) {
+                extension_names.emplace_back(handshake::trim_ows(e.substr(0, e.find(';'))));
+            });
+            const auto check = handshake::check_upgrade_response(hs.response_parser.get(), hs.client_key,
+                                                                 hs.offer.subprotocols, extension_names);
+            if (!check) {
+                detail::log<typename Config::logger>(log_level::warning, [&] { return check.reason; });
+                return self->finish(hs.response_parser.get().status() != 101 ? error::handshake_failed
                                                                              : error::bad_response);
-        }
-        self->subprotocol_ = check.subprotocol;
-        if (!check.extensions.empty()) {
-            std::string reason;
-            if (hs.accept_extensions) self->extension_ = hs.accept_extensions(check.extensions, reason);
-            if (!self->extension_) {
-                detail::log<typename Config::logger>(log_level::warning, [&] { return reason; });
-                return self->finish(error::bad_response);
             }
-            self->session_.set_extension(self->extension_.get());
-        }
-        self->handshake_.reset();
-        const std::size_t leftover = n - r.consumed;
-        if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
-        self->session_.commit_input(leftover);
-        self->open_and_read(leftover);
-    });
+            self->subprotocol_ = check.subprotocol;
+            if (!check.extensions.empty()) {
+                std::string reason;
+                if (hs.accept_extensions) self->extension_ = hs.accept_extensions(check.extensions, reason);
+                if (!self->extension_) {
+                    detail::log<typename Config::logger>(log_level::warning, [&] { return reason; });
+                    return self->finish(error::bad_response);
+                }
+                self->session_.set_extension(self->extension_.get());
+            }
+            self->handshake_.reset();
+            const std::size_t leftover = n - r.consumed;
+            if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
+            self->session_.commit_input(leftover);
+            self->open_and_read(leftover);
+        });
 }
 
 // ---- open connection -----------------------------------------------------------
@@ -252,8 +253,10 @@ void basic_connection<Config>::open_and_read(std::size_t) {
     phase_ = phase::open;
     open_.store(true, std::memory_order_relaxed);
     if constexpr (metrics_type::enabled) metrics_->connection_opened();
-    if constexpr (tick_interval().count() > 0) arm_timer(tick_interval());
-    else timer_.cancel();
+    if constexpr (tick_interval().count() > 0)
+        arm_timer(tick_interval());
+    else
+        timer_.cancel();
     dispatching_ = true;
     if (const auto handlers = handlers_; handlers && handlers->on_open) handlers->on_open(this->shared_from_this());
     dispatching_ = false;
@@ -274,15 +277,16 @@ void basic_connection<Config>::open_and_read(std::size_t) {
 template <class Config>
 void basic_connection<Config>::do_read() {
     auto* buffer = session_.input_buffer(Config::read_size);
-    socket_.async_read_some(asio::buffer(buffer, Config::read_size),
-                            [self = this->shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+    socket_.async_read_some(
+        asio::buffer(buffer, Config::read_size),
+        [self = this->shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 template <class Config>
 void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
     if (phase_ == phase::done) return;
     if (ec == asio::error::operation_aborted && parked_) return unpark(); // cancelled by park()
-    parked_ = false; // the read won the race with park()'s cancel
+    parked_ = false;                                                      // the read won the race with park()'s cancel
     if (ec) {
         eof_ = true;
         // After the close handshake the transport's end is expected (a TLS peer
@@ -392,16 +396,17 @@ void basic_connection<Config>::start_write() {
         gather_.emplace_back(front_.bytes.data(), front_.bytes.size());
     } else {
         for (const auto& s : front_.segments) {
-            if (s.frame) gather_.emplace_back(s.frame->data(), s.frame->size());
-            else gather_.emplace_back(front_.bytes.data() + s.offset, s.size);
+            if (s.frame)
+                gather_.emplace_back(s.frame->data(), s.frame->size());
+            else
+                gather_.emplace_back(front_.bytes.data() + s.offset, s.size);
         }
         if (front_.bytes.size() > front_.covered)
             gather_.emplace_back(front_.bytes.data() + front_.covered, front_.bytes.size() - front_.covered);
     }
     writing_ = true;
-    asio::async_write(socket_, gather_, [self = this->shared_from_this()](std::error_code ec, std::size_t) {
-        self->on_write(ec);
-    });
+    asio::async_write(socket_, gather_,
+                      [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
 template <class Config>
@@ -410,7 +415,8 @@ void basic_connection<Config>::on_write(std::error_code ec) {
     auto completions = std::move(front_.completions);
     front_.completions.clear();
     front_.clear();
-    for (auto& done : completions) done(ec);
+    for (auto& done : completions)
+        done(ec);
     if (ec) return finish(ec);
     if (phase_ == phase::done) return;
     // Keep the write buffer for reuse unless it grew large for one big message.
@@ -499,22 +505,22 @@ void basic_connection<Config>::park() {
 
 template <class Config>
 void basic_connection<Config>::unpark() {
-  if constexpr (!transport_type::secure) {
-    session_.release_idle_buffers();
-    if (!writing_) {
-        front_.bytes.release_if_empty();
-        back_.bytes.release_if_empty();
-        std::vector<asio::const_buffer>().swap(gather_);
-    }
-    socket_.async_wait(asio::socket_base::wait_read, [self = this->shared_from_this()](std::error_code ec) {
-        if (self->phase_ == phase::done) return;
-        if (ec) {
-            self->parked_ = false;
-            return self->on_read(ec, 0);
+    if constexpr (!transport_type::secure) {
+        session_.release_idle_buffers();
+        if (!writing_) {
+            front_.bytes.release_if_empty();
+            back_.bytes.release_if_empty();
+            std::vector<asio::const_buffer>().swap(gather_);
         }
-        self->wake();
-    });
-  }
+        socket_.async_wait(asio::socket_base::wait_read, [self = this->shared_from_this()](std::error_code ec) {
+            if (self->phase_ == phase::done) return;
+            if (ec) {
+                self->parked_ = false;
+                return self->on_read(ec, 0);
+            }
+            self->wake();
+        });
+    }
 }
 
 // A parked connection became readable. Read what is there through a buffer
@@ -523,31 +529,31 @@ void basic_connection<Config>::unpark() {
 // gets busy (a second wake-up within a tick) goes back to its own buffer.
 template <class Config>
 void basic_connection<Config>::wake() {
-  if constexpr (!transport_type::secure) {
-    thread_local std::uint8_t scratch[64 * 1024];
-    std::size_t total = 0;
-    std::error_code ec;
-    socket_.non_blocking(true, ec);
-    for (;;) {
-        const std::size_t n = socket_.read_some(asio::buffer(scratch, sizeof scratch), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-        if (ec) {
-            if (total != 0) break; // deliver what came first; the error shows on the next read
-            parked_ = false;
-            return on_read(ec, 0);
+    if constexpr (!transport_type::secure) {
+        thread_local std::uint8_t scratch[64 * 1024];
+        std::size_t total = 0;
+        std::error_code ec;
+        socket_.non_blocking(true, ec);
+        for (;;) {
+            const std::size_t n = socket_.read_some(asio::buffer(scratch, sizeof scratch), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+            if (ec) {
+                if (total != 0) break; // deliver what came first; the error shows on the next read
+                parked_ = false;
+                return on_read(ec, 0);
+            }
+            session_.feed(scratch, n);
+            total += n;
+            if (n < sizeof scratch) break; // drained
         }
-        session_.feed(scratch, n);
-        total += n;
-        if (n < sizeof scratch) break; // drained
+        if (total == 0) return unpark(); // spurious wake-up
+        if (!process_input()) return;
+        if (++wakes_in_tick_ >= 2 || !session_.input_idle()) {
+            parked_ = false;
+            return do_read();
+        }
+        unpark();
     }
-    if (total == 0) return unpark(); // spurious wake-up
-    if (!process_input()) return;
-    if (++wakes_in_tick_ >= 2 || !session_.input_idle()) {
-        parked_ = false;
-        return do_read();
-    }
-    unpark();
-  }
 }
 
 template <class Config>
@@ -574,7 +580,8 @@ void basic_connection<Config>::finish(std::error_code ec) {
     for (auto* box : {&front_, &back_}) {
         auto completions = std::move(box->completions);
         box->completions.clear();
-        for (auto& done : completions) done(error::closed);
+        for (auto& done : completions)
+            done(error::closed);
     }
     session_.transport_closed();
     if (on_finished_) {

@@ -23,10 +23,10 @@ struct event {
     };
     type_t type = none;
     message_kind kind = message_kind::binary;
-    bool fin = true;             ///< message_part: this is the last part
-    std::string_view data;       ///< payload of message, part, ping or pong
-    std::uint16_t code = 0;      ///< close: the peer's code, 1005 (none) or 1006 (transport lost)
-    std::string_view reason;     ///< close: the reason text
+    bool fin = true;         ///< message_part: this is the last part
+    std::string_view data;   ///< payload of message, part, ping or pong
+    std::uint16_t code = 0;  ///< close: the peer's code, 1005 (none) or 1006 (transport lost)
+    std::string_view reason; ///< close: the reason text
     /// close: true when this side failed the connection because the peer broke
     /// the protocol (code is then the one we sent: 1002, 1007, 1009, ...).
     bool protocol_error = false;

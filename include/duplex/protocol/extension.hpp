@@ -31,8 +31,8 @@ public:
     /// Decode part of a received message whose first frame carried `rsv`.
     /// `fin` is true for the last part. Writes at most `limit` bytes to `out`
     /// in total for the message and returns too_big past it (RFC 7692 bombs).
-    virtual decode_status decode(const std::uint8_t* data, std::size_t size, bool fin,
-                                 std::size_t limit, byte_sink& out) = 0;
+    virtual decode_status decode(const std::uint8_t* data, std::size_t size, bool fin, std::size_t limit,
+                                 byte_sink& out) = 0;
 
     /// Whether decode() applies to a message whose first frame has these RSV bits.
     virtual bool claims_message(std::uint8_t rsv) const noexcept { return (rsv & rsv_bits()) != 0; }

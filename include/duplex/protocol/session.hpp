@@ -117,9 +117,7 @@ public:
     /// Bytes waiting to be written to the transport.
     const std::uint8_t* output_data() const noexcept { return out_.data(); }
     std::size_t output_size() const noexcept { return out_.size(); }
-    std::string_view output() const noexcept {
-        return {reinterpret_cast<const char*>(out_.data()), out_.size()};
-    }
+    std::string_view output() const noexcept { return {reinterpret_cast<const char*>(out_.data()), out_.size()}; }
     /// Declare `size` bytes of output written.
     void consume_output(std::size_t size) noexcept { out_.consume(size); }
     /// Exchange the output buffer with `other` (an empty one, usually): a

@@ -3,8 +3,8 @@
 
 #include <duplex/config/macros.hpp>
 
-#include <asio/ip/tcp.hpp>
 #include <asio/basic_stream_socket.hpp>
+#include <asio/ip/tcp.hpp>
 
 #include <cstdint>
 #include <string>

@@ -31,9 +31,11 @@ public:
         const std::uint8_t pad = 0x80;
         update(&pad, 1);
         const std::uint8_t zero = 0;
-        while (used_ != 56) update(&zero, 1);
+        while (used_ != 56)
+            update(&zero, 1);
         std::uint8_t length[8];
-        for (int i = 0; i < 8; ++i) length[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
+        for (int i = 0; i < 8; ++i)
+            length[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
         update(length, 8);
         std::array<std::uint8_t, 20> digest;
         for (std::size_t i = 0; i < 5; ++i)
@@ -50,7 +52,8 @@ private:
         for (std::size_t i = 0; i < 16; ++i)
             w[i] = (std::uint32_t{block_[4 * i]} << 24) | (std::uint32_t{block_[4 * i + 1]} << 16) |
                    (std::uint32_t{block_[4 * i + 2]} << 8) | std::uint32_t{block_[4 * i + 3]};
-        for (std::size_t i = 16; i < 80; ++i) w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+        for (std::size_t i = 16; i < 80; ++i)
+            w[i] = rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
         std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
         for (std::size_t i = 0; i < 80; ++i) {
             std::uint32_t f, k;

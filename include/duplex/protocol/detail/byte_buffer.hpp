@@ -62,7 +62,8 @@ private:
             std::memmove(data_.get(), data_.get() + begin_, used); // compact in place
         } else {
             std::size_t cap = capacity_ < 256 ? 256 : capacity_ * 2;
-            while (cap - used < n) cap *= 2;
+            while (cap - used < n)
+                cap *= 2;
             std::unique_ptr<std::uint8_t[]> bigger(new std::uint8_t[cap]);
             if (used) std::memcpy(bigger.get(), data_.get() + begin_, used);
             data_ = std::move(bigger);

@@ -180,8 +180,9 @@ event session<Role>::handle_control(const frame::frame_header& h, std::uint8_t* 
     case frame::opcode::close: {
         const auto close = frame::parse_close_payload(payload, size);
         if (!close.valid)
-            return fail(close.error_code, close.error_code == close_code::invalid_payload ? "invalid UTF-8 in close reason"
-                                                                                          : "invalid close frame");
+            return fail(close.error_code, close.error_code == close_code::invalid_payload
+                                              ? "invalid UTF-8 in close reason"
+                                              : "invalid close frame");
         if (state_ == session_state::open) {
             // RFC 6455 5.5.1: reply with a close echoing the peer's code.
             std::uint8_t reply[2];

@@ -1,0 +1,46 @@
+# Locating duplex's dependencies; shared by the build and the installed package config.
+
+# Standalone Asio as the imported target duplex::asio: the system's headers
+# first (Debian's libasio-dev), else a pinned release through FetchContent.
+macro(duplex_find_asio)
+    if(NOT TARGET duplex::asio)
+        find_package(Asio 1.18 QUIET)
+        if(Asio_FOUND)
+            add_library(duplex::asio INTERFACE IMPORTED)
+            target_link_libraries(duplex::asio INTERFACE Asio::Asio)
+        elseif(NOT DUPLEX_PACKAGE_CONFIG)
+            message(STATUS "duplex: standalone Asio not found; fetching asio-1-22-1")
+            include(FetchContent)
+            FetchContent_Declare(asio GIT_REPOSITORY https://github.com/chriskohlhoff/asio.git GIT_TAG asio-1-22-1
+                                      GIT_SHALLOW TRUE)
+            FetchContent_GetProperties(asio)
+            if(NOT asio_POPULATED)
+                FetchContent_Populate(asio)
+            endif()
+            add_library(duplex::asio INTERFACE IMPORTED)
+            target_include_directories(duplex::asio INTERFACE "${asio_SOURCE_DIR}/asio/include")
+            target_compile_definitions(duplex::asio INTERFACE ASIO_STANDALONE)
+            find_package(Threads REQUIRED)
+            target_link_libraries(duplex::asio INTERFACE Threads::Threads)
+        else()
+            message(FATAL_ERROR "duplex needs standalone Asio (e.g. apt-get install libasio-dev)")
+        endif()
+    endif()
+endmacro()
+
+# duplex_optional_dependency(NAME Package "targets"): honours DUPLEX_WITH_<NAME>
+# (AUTO: use when found, ON: required, OFF: never) and sets DUPLEX_<NAME>_ENABLED.
+macro(duplex_optional_dependency name package targets)
+    set(DUPLEX_${name}_ENABLED OFF)
+    if(NOT DUPLEX_WITH_${name} STREQUAL "OFF")
+        if(DUPLEX_WITH_${name} STREQUAL "AUTO")
+            find_package(${package} QUIET)
+        else()
+            find_package(${package} REQUIRED)
+        endif()
+        if(${package}_FOUND)
+            set(DUPLEX_${name}_ENABLED ON)
+        endif()
+    endif()
+    message(STATUS "duplex: ${name} ${DUPLEX_${name}_ENABLED} (DUPLEX_WITH_${name}=${DUPLEX_WITH_${name}})")
+endmacro()
