@@ -50,6 +50,9 @@ public:
         }
         std::size_t i = 0;
         for (; i < size; ++i) {
+            // Every byte of the block counts, the final CRLF included.
+            if (message_.raw_.size() + i + 1 > limits_.max_header_bytes)
+                return fail(result, 431, "header block too large");
             const char c = data[i];
             if (c == '\n') {
                 // Lines end in CRLF only; a bare LF invites request smuggling.
@@ -73,8 +76,6 @@ public:
                                 IsRequest ? "request line too long" : "status line too long");
             }
             last_ = c;
-            if (message_.raw_.size() + i + 1 > limits_.max_header_bytes)
-                return fail(result, 431, "header block too large");
         }
         message_.raw_.append(data, size);
         result.consumed = size;
