@@ -337,7 +337,12 @@ private:
     void handle_request(const connection_ptr& c, handshake::http_request&& request) {
         std::vector<std::pair<std::string, std::string>> params;
         const auto e = find_route(request.path(), params);
-        if (!handshake::is_upgrade_request(request)) {
+        // Any upgrade marker makes it an upgrade attempt, judged by RFC 6455
+        // (a missing Upgrade header is then a 400, not a page).
+        const bool upgrade_attempt = handshake::is_upgrade_request(request) || request.header("Upgrade") ||
+                                     request.header("Sec-WebSocket-Key") ||
+                                     request.header_has_token("Connection", "upgrade");
+        if (!upgrade_attempt) {
             if (http_) {
                 const auto response = http_(request);
                 return c->respond_and_close(handshake::build_http_response(

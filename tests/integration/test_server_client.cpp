@@ -1,0 +1,323 @@
+// The Asio server and client over real loopback sockets.
+#include <duplex/duplex.hpp>
+
+#include "support/catch.hpp"
+#include "support/loopback.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+
+using namespace duplex_test;
+using namespace std::chrono_literals;
+
+namespace {
+// Echo server on port 0 with a page at / and a rejecting route.
+template <class Config = duplex::config::server>
+struct echo_fixture {
+    io_thread thread;
+    duplex::basic_server<Config> server{thread.io};
+    std::atomic<int> closes{0};
+    std::atomic<int> last_close_code{0};
+    std::uint16_t port = 0;
+
+    echo_fixture() {
+        auto& echo = server.route("/echo");
+        echo.on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
+        echo.on_close = [this](const auto&, const duplex::close_info& info) {
+            last_close_code = info.code;
+            ++closes;
+        };
+        auto& rooms = server.route("/rooms/{id}");
+        rooms.on_open = [](const auto& c) { c->send_text("room " + std::string(c->param("id"))); };
+        auto& guarded = server.route("/guarded");
+        guarded.on_upgrade = [](auto& request) {
+            static const duplex::origin_allowlist allowed{"https://good.example"};
+            if (!allowed(request.origin())) request.reject(403, "origin not allowed");
+        };
+        server.on_http([](const duplex::handshake::http_request& request) {
+            duplex::http_response r;
+            if (request.path() == "/")
+                r.body = "hello page";
+            else
+                r.status = 404;
+            return r;
+        });
+        REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+        port = server.port();
+    }
+    std::string url(const std::string& path = "/echo") const { return "ws://127.0.0.1:" + std::to_string(port) + path; }
+};
+
+// Run a duplex client on its own io_context until it finishes (bounded).
+struct client_run {
+    asio::io_context io{1};
+    duplex::client client{io};
+    void run() { io.run_for(20s); } // returns when the connections are done, or after 20 s
+};
+} // namespace
+
+TEST_CASE("duplex client and server echo messages of every size", "[integration]") {
+    echo_fixture<> f;
+    client_run c;
+    const std::size_t sizes[] = {0, 1, 125, 126, 65535, 65536, 1 << 20};
+    std::size_t index = 0;
+    bool binary = false;
+    int matched = 0;
+    std::string expected;
+    duplex::client::handlers_type h;
+    const auto next = [&](const duplex::client::connection_ptr& conn) {
+        if (index == std::size(sizes)) return conn->close(4001, "bye");
+        expected.assign(sizes[index], binary ? '\xab' : 'q');
+        conn->send(binary ? duplex::message_kind::binary : duplex::message_kind::text, expected);
+        if (binary) ++index;
+        binary = !binary;
+    };
+    h.on_open = next;
+    h.on_message = [&](const auto& conn, const duplex::message& m) {
+        if (m.data == expected) ++matched;
+        next(conn);
+    };
+    duplex::close_info seen;
+    h.on_close = [&](const auto&, const duplex::close_info& info) { seen = info; };
+    c.client.connect(f.url(), h);
+    c.run();
+    CHECK(matched == 2 * static_cast<int>(std::size(sizes)));
+    CHECK(seen.code == 4001); // the server echoed our code
+    CHECK(seen.clean);
+    for (int i = 0; i < 200 && f.closes == 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    CHECK(f.last_close_code == 4001);
+}
+
+TEST_CASE("handshakes that are not acceptable get their HTTP status", "[integration][handshake]") {
+    echo_fixture<> f;
+    const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    const auto status = [&](const std::string& request) {
+        raw_client raw(f.port);
+        raw.send(request);
+        return raw.read_status();
+    };
+    CHECK(status("GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
+                 "Sec-WebSocket-Version: 13\r\n\r\n") == 404);
+    CHECK(status("POST /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
+                 "Sec-WebSocket-Version: 13\r\n\r\n") == 405);
+    CHECK(status("GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
+                 "Sec-WebSocket-Version: 8\r\n\r\n") == 426);
+    CHECK(status("GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n" + key +
+                 "Sec-WebSocket-Version: 13\r\n\r\n") == 400); // no Connection: upgrade
+    CHECK(status("GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Version: 13\r\n\r\n") == 400); // no key
+    CHECK(status("GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n" + key +
+                 "Sec-WebSocket-Version: 13\r\n\r\n") == 400); // an upgrade attempt without Upgrade
+    std::string many = "GET /echo HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 2000; ++i)
+        many += "X-" + std::to_string(i) + ": y\r\n";
+    CHECK(status(many + "\r\n") == 431);
+    CHECK(status("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n") == 431);
+    CHECK(status("GET /guarded HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
+                 "Sec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n") == 403);
+    CHECK(status("GET /guarded HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + key +
+                 "Sec-WebSocket-Version: 13\r\nOrigin: https://good.example\r\n\r\n") == 101);
+    CHECK(status("GET / HTTP/1.1\r\nHost: x\r\n\r\n") == 200);
+    CHECK(status("GET /missing HTTP/1.1\r\nHost: x\r\n\r\n") == 404);
+    // The server still serves after all of that.
+    raw_client ok(f.port);
+    CHECK(ok.upgrade().find("HTTP/1.1 101") == 0);
+}
+
+TEST_CASE("protocol violations close with the RFC code and the server keeps serving", "[integration][attacks]") {
+    echo_fixture<> f;
+    const auto close_code_for = [&](const std::string& frames) {
+        raw_client raw(f.port);
+        REQUIRE(raw.upgrade().find("101") != std::string::npos);
+        raw.send(frames);
+        const int code = raw.read_close_code();
+        CHECK(raw.closed_by_peer());
+        return code;
+    };
+    CHECK(close_code_for(server_frame(0x1, "unmasked")) == 1002);
+    CHECK(close_code_for(client_frame(0x1, "x", true, 0x40)) == 1002); // RSV1 with no extension
+    CHECK(close_code_for(client_frame(0x3, "x")) == 1002);             // reserved opcode
+    CHECK(close_code_for(client_frame(0x9, "x", false)) == 1002);      // fragmented ping
+    CHECK(close_code_for(client_frame(0x9, std::string(126, 'x'))) == 1002);
+    CHECK(close_code_for(client_frame(0x8, "\x03")) == 1002); // 1-byte close payload
+    CHECK(close_code_for(client_frame(0x8, close_payload(1005))) == 1002);
+    CHECK(close_code_for(client_frame(0x8, close_payload(1000, std::string(124, 'r')))) == 1002);
+    CHECK(close_code_for(client_frame(0x8, close_payload(1000, "\xff"))) == 1007);
+    CHECK(close_code_for(client_frame(0x1, "\xed\xa0\x80")) == 1007);
+    CHECK(close_code_for(bytes({0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})) == 1009);
+    CHECK(close_code_for(bytes({0x82, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4})) == 1009);
+    std::string flood = client_frame(0x2, "x", false);
+    for (int i = 0; i < 5000; ++i)
+        flood += client_frame(0x0, "x", false); // 1-byte fragment flood
+    CHECK(close_code_for(flood) == 1009);
+    // No handler saw data from any of these, and others are still served.
+    raw_client ok(f.port);
+    REQUIRE(ok.upgrade().find("101") != std::string::npos);
+    ok.send(client_frame(0x1, "still here"));
+    CHECK(ok.read_frame() == std::pair<int, std::string>{1, "still here"});
+}
+
+TEST_CASE("routes capture path parameters; subprotocols are negotiated", "[integration]") {
+    echo_fixture<> f;
+    f.server.route("/proto").on_upgrade = [](auto& request) {
+        request.accept(duplex::handshake::select_subprotocol(request.subprotocols(), {"v2.chat", "v1.chat"}));
+    };
+    client_run c;
+    std::string room_message, protocol;
+    duplex::client::handlers_type rooms;
+    rooms.on_message = [&](const auto& conn, const duplex::message& m) {
+        room_message = m.to_string();
+        conn->close();
+    };
+    c.client.connect(f.url("/rooms/42"), rooms);
+    duplex::client::handlers_type proto;
+    proto.on_open = [&](const auto& conn) {
+        protocol = conn->subprotocol();
+        conn->close();
+    };
+    duplex::client_options options;
+    options.subprotocols = {"v1.chat", "v2.chat"};
+    c.client.connect(f.url("/proto"), proto, options);
+    c.run();
+    CHECK(room_message == "room 42");
+    CHECK(protocol == "v2.chat");
+}
+
+TEST_CASE("an upgrade decided later, from another thread", "[integration]") {
+    echo_fixture<> f;
+    std::thread decider;
+    std::promise<std::shared_ptr<duplex::upgrade_request<duplex::server::connection_type>>> pending;
+    f.server.route("/later").on_upgrade = [&](auto& request) { pending.set_value(request.defer()); };
+    raw_client raw(f.port);
+    raw.send("GET /later HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    auto deferred = pending.get_future().get();
+    std::thread([deferred] {
+        std::this_thread::sleep_for(50ms); // an asynchronous lookup
+        deferred->reject(401, "bad token");
+    }).join();
+    CHECK(raw.read_status() == 401);
+}
+
+namespace {
+struct short_timers : duplex::config::server {
+    static constexpr std::chrono::milliseconds handshake_timeout{300};
+    static constexpr std::chrono::milliseconds idle_timeout{200};
+    static constexpr std::chrono::milliseconds pong_timeout{300};
+    static constexpr std::chrono::milliseconds park_after{100};
+    static constexpr std::size_t max_connections = 3;
+};
+struct small_queue : duplex::config::server {
+    static constexpr std::size_t send_queue_limit = 256 * 1024;
+};
+} // namespace
+
+TEST_CASE("timers: slow handshakes and silent peers are closed; keepalive keeps live ones", "[integration][timers]") {
+    echo_fixture<short_timers> f;
+    raw_client slowloris(f.port);
+    slowloris.send("GET /echo HTTP/1.1\r\nHost: x\r\n"); // and never the rest
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(slowloris.closed_by_peer());
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+
+    raw_client silent(f.port);
+    REQUIRE(silent.upgrade().find("101") != std::string::npos);
+    // The server pings after the idle time; a peer that never answers is dropped.
+    const auto ping = silent.read_frame();
+    CHECK(ping.first == 0x9);
+    CHECK(silent.closed_by_peer());
+
+    client_run c;
+    int pings_answered = 0;
+    duplex::client::handlers_type h;
+    h.on_ping = [&](const auto&, std::string_view) { ++pings_answered; };
+    h.on_open = [&](const auto& conn) {
+        auto timer = std::make_shared<asio::steady_timer>(c.io, 1200ms);
+        timer->async_wait([timer, conn](std::error_code) { conn->close(); });
+    };
+    duplex::close_info info;
+    h.on_close = [&](const auto&, const duplex::close_info& i) { info = i; };
+    c.client.connect(f.url(), h);
+    c.run();
+    CHECK(pings_answered >= 2); // auto-pong kept it alive through several idle periods
+    CHECK(info.code == 1000);
+}
+
+TEST_CASE("max_connections answers 503 and established connections are unaffected", "[integration][limits]") {
+    echo_fixture<short_timers> f; // max_connections = 3
+    std::vector<std::unique_ptr<raw_client>> open;
+    for (int i = 0; i < 3; ++i) {
+        open.push_back(std::make_unique<raw_client>(f.port));
+        REQUIRE(open.back()->upgrade().find("101") != std::string::npos);
+    }
+    raw_client extra(f.port);
+    CHECK(extra.upgrade().find("HTTP/1.1 503") == 0);
+    open[0]->send(client_frame(0x1, "fine"));
+    CHECK(open[0]->read_frame() == std::pair<int, std::string>{1, "fine"});
+}
+
+TEST_CASE("a peer that never reads: the send queue stays at its cap", "[integration][limits]") {
+    echo_fixture<small_queue> f;
+    std::atomic<int> refused{0}, accepted{0};
+    std::promise<void> done;
+    f.server.route("/flood").on_open = [&](const auto& conn) {
+        const std::string chunk(64 * 1024, 'z');
+        for (int i = 0; i < 400; ++i) // 25 MiB at a peer that reads nothing
+            conn->send_binary(chunk, [&](std::error_code ec) { ec ? ++refused : ++accepted; });
+        done.set_value();
+    };
+    raw_client sink(f.port);
+    REQUIRE(sink.upgrade("/flood").find("101") != std::string::npos);
+    done.get_future().wait();
+    CHECK(refused > 300); // failed at once with send_queue_full...
+    std::this_thread::sleep_for(100ms);
+    const auto buffered = f.thread.call([&] {
+        std::size_t most = 0;
+        f.server.for_each_connection([&](const auto& c) { most = std::max(most, c->buffered_amount()); });
+        return most;
+    });
+    CHECK(buffered <= small_queue::send_queue_limit); // ...and memory stayed at the cap
+}
+
+TEST_CASE("stop() closes every connection with 1001", "[integration]") {
+    echo_fixture<> f;
+    raw_client a(f.port), b(f.port);
+    REQUIRE(a.upgrade().find("101") != std::string::npos);
+    REQUIRE(b.upgrade().find("101") != std::string::npos);
+    f.server.stop();
+    CHECK(a.read_close_code() == 1001);
+    CHECK(b.read_close_code() == 1001);
+}
+
+TEST_CASE("metrics count connections, messages, closes and rejections", "[integration][metrics]") {
+    struct counted : duplex::config::server {
+        using metrics = duplex::counter_metrics;
+    };
+    echo_fixture<counted> f;
+    {
+        raw_client raw(f.port);
+        REQUIRE(raw.upgrade().find("101") != std::string::npos);
+        raw.send(client_frame(0x1, "one") + client_frame(0x2, "two!") + client_frame(0x8, close_payload(1000)));
+        CHECK(raw.read_close_code() == 1000);
+        raw_client bad(f.port);
+        bad.send("GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        CHECK(bad.read_status() == 404);
+    }
+    for (int i = 0; i < 200 && f.server.metrics().closes(1000) == 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    auto& m = f.server.metrics();
+    CHECK(m.total_connections() == 1);
+    CHECK(m.messages_in() == 2);
+    CHECK(m.bytes_in() == 7);
+    CHECK(m.messages_out() == 2);
+    CHECK(m.closes(1000) == 1);
+    CHECK(m.rejected(404) == 1);
+    const auto text = m.prometheus();
+    CHECK(text.find("duplex_messages_received_total 2\n") != std::string::npos);
+    CHECK(text.find("duplex_closes_total{code=\"1000\"} 1\n") != std::string::npos);
+}
