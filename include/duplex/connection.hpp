@@ -139,6 +139,8 @@ public:
         return {};
     }
     const std::string& subprotocol() const noexcept { return subprotocol_; }
+    /// The extension negotiated at the handshake (e.g. permessage-deflate), or null.
+    const protocol::extension* extension() const noexcept { return extension_.get(); }
     /// Client: the HTTP status the server answered the handshake with (101 on
     /// success; e.g. 403 when on_error reported error::handshake_failed).
     int handshake_status() const noexcept { return handshake_status_; }

@@ -1,0 +1,209 @@
+// TLS (with a CA the test generates), Unix domain sockets, permessage-deflate
+// and the CONNECT proxy path, each over real sockets.
+#include <duplex/duplex.hpp>
+#include <duplex/extensions/permessage_deflate.hpp>
+#include <duplex/tls.hpp>
+#include <duplex/unix_socket.hpp>
+
+#include "support/catch.hpp"
+#include "support/loopback.hpp"
+
+#include <zlib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+using namespace duplex_test;
+using namespace std::chrono_literals;
+
+namespace {
+// A throw-away CA and a server certificate for "localhost", made with the
+// openssl command line tool once per test run.
+struct test_pki {
+    std::string dir;
+    test_pki() {
+        char tmpl[] = "/tmp/duplex-pki-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+        const std::string script =
+            "cd " + dir +
+            " && "
+            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=duplex test CA' "
+            "&& openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=localhost' "
+            "&& printf 'subjectAltName=DNS:localhost\\n' > ext.cnf "
+            "&& openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+            "-extfile ext.cnf";
+        REQUIRE(std::system(("(" + script + ") > /dev/null 2>&1").c_str()) == 0);
+    }
+    ~test_pki() { std::system(("rm -rf " + dir).c_str()); }
+    std::string file(const char* name) const { return dir + "/" + name; }
+};
+
+template <class Client, class Handlers, class... Options>
+void run_client(asio::io_context& io, Client& client, const std::string& url, Handlers handlers, Options... options) {
+    client.connect(url, handlers, options...);
+    io.run_for(20s);
+}
+} // namespace
+
+TEST_CASE("wss: the client verifies the chain and the host name", "[integration][tls]") {
+    test_pki pki;
+    io_thread thread;
+    auto server_context = duplex::tls::make_server_context(pki.file("server.pem"), pki.file("server.key"));
+    duplex::tls_server server{thread.io, server_context};
+    server.route("/echo").on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    const auto port = std::to_string(server.port());
+
+    auto client_context = duplex::tls::make_client_context(pki.file("ca.pem"));
+    SECTION("a trusted certificate for the host name") {
+        asio::io_context io{1};
+        duplex::tls_client client{io, client_context};
+        std::string echoed(100000, 's');
+        bool matched = false;
+        duplex::tls_client::handlers_type h;
+        h.on_open = [&](const auto& c) { c->send_binary(echoed); };
+        h.on_message = [&](const auto& c, const duplex::message& m) {
+            matched = m.data == echoed;
+            c->close();
+        };
+        run_client(io, client, "wss://localhost:" + port + "/echo", h);
+        CHECK(matched);
+    }
+    SECTION("a host name the certificate does not name is refused") {
+        asio::io_context io{1};
+        duplex::tls_client client{io, client_context};
+        std::error_code error;
+        bool opened = false;
+        duplex::tls_client::handlers_type h;
+        h.on_open = [&](const auto&) { opened = true; };
+        h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+        run_client(io, client, "wss://127.0.0.1:" + port + "/echo", h); // the certificate says "localhost"
+        CHECK_FALSE(opened);
+        CHECK(error);
+        CHECK(error.message().find("certificate verify failed") != std::string::npos);
+    }
+    SECTION("a chain from an unknown CA is refused") {
+        asio::io_context io{1};
+        auto system_trust = duplex::tls::make_client_context();
+        duplex::tls_client client{io, system_trust};
+        std::error_code error;
+        duplex::tls_client::handlers_type h;
+        h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+        run_client(io, client, "wss://localhost:" + port + "/echo", h);
+        CHECK(error);
+    }
+}
+
+TEST_CASE("Unix domain sockets: ws+unix URLs", "[integration][unix]") {
+    io_thread thread;
+    duplex::unix_server server{thread.io};
+    server.route("/echo").on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
+    const std::string path = "/tmp/duplex-test-" + std::to_string(::getpid()) + ".sock";
+    REQUIRE_FALSE(server.listen_unix(path));
+    asio::io_context io{1};
+    duplex::unix_client client{io};
+    std::string got;
+    duplex::unix_client::handlers_type h;
+    h.on_open = [](const auto& c) { c->send_text("over a unix socket"); };
+    h.on_message = [&](const auto& c, const duplex::message& m) {
+        got = m.to_string();
+        c->close();
+    };
+    run_client(io, client, "ws+unix:" + path + ":/echo", h);
+    CHECK(got == "over a unix socket");
+    ::unlink(path.c_str());
+}
+
+TEST_CASE("permessage-deflate between duplex endpoints", "[integration][deflate]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    auto& echo = server.route("/echo");
+    echo.on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
+    echo.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    std::atomic<int> compressed_connections{0};
+    echo.on_open = [&](const auto& c) { compressed_connections += c->extension() != nullptr; };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    for (bool no_context_takeover : {false, true}) {
+        asio::io_context io{1};
+        duplex::client client{io};
+        duplex::client_options options;
+        duplex::extensions::deflate_options deflate;
+        deflate.no_context_takeover = no_context_takeover;
+        deflate.request_no_context_takeover = no_context_takeover;
+        duplex::extensions::enable_deflate(options, deflate);
+        std::string json;
+        for (int i = 0; i < 5000; ++i)
+            json += R"({"id":)" + std::to_string(i) + R"(,"name":"user","online":true},)";
+        int round = 0;
+        bool negotiated = false;
+        duplex::client::handlers_type h;
+        h.on_open = [&](const auto& c) {
+            negotiated = c->extension() != nullptr;
+            c->send_text(json);
+        };
+        h.on_message = [&](const auto& c, const duplex::message& m) {
+            REQUIRE(m.data == json);
+            if (++round < 5)
+                c->send_text(json);
+            else
+                c->close();
+        };
+        run_client(io, client, "ws://127.0.0.1:" + std::to_string(server.port()) + "/echo", h, options);
+        CHECK(round == 5);
+        CHECK(negotiated);
+    }
+    CHECK(compressed_connections == 2);
+}
+
+TEST_CASE("a decompression bomb closes with 1009 and memory stays bounded", "[integration][deflate][attacks]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    auto& echo = server.route("/echo");
+    echo.options.max_message_size = 1 << 20; // 1 MiB after inflation
+    echo.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    std::atomic<int> messages{0};
+    echo.on_message = [&](const auto&, const duplex::message&) { ++messages; };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+
+    // 256 MiB of zeros deflate to about 250 KiB.
+    std::string compressed;
+    {
+        z_stream z{};
+        REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+        std::string zeros(1 << 20, '\0');
+        std::string out(1 << 20, '\0');
+        for (int i = 0; i < 256; ++i) {
+            z.next_in = reinterpret_cast<Bytef*>(zeros.data());
+            z.avail_in = static_cast<uInt>(zeros.size());
+            do {
+                z.next_out = reinterpret_cast<Bytef*>(out.data());
+                z.avail_out = static_cast<uInt>(out.size());
+                deflate(&z, i == 255 ? Z_SYNC_FLUSH : Z_NO_FLUSH);
+                compressed.append(out.data(), out.size() - z.avail_out);
+            } while (z.avail_out == 0);
+        }
+        deflateEnd(&z);
+        compressed.resize(compressed.size() - 4); // RFC 7692: drop 00 00 ff ff
+    }
+    REQUIRE(compressed.size() < 1024 * 1024);
+    const auto rss_kib = [] {
+        std::ifstream status("/proc/self/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+        return 0L;
+    };
+    const long before = rss_kib();
+    raw_client raw(server.port());
+    const auto head = raw.upgrade("/echo", "Sec-WebSocket-Extensions: permessage-deflate\r\n");
+    REQUIRE(head.find("101") != std::string::npos);
+    REQUIRE(head.find("permessage-deflate") != std::string::npos);
+    raw.send(client_frame(0x2, compressed, true, 0x40));
+    CHECK(raw.read_close_code() == 1009);
+    CHECK(messages == 0);
+    CHECK(rss_kib() - before < 64 * 1024); // far below the 256 MiB the bomb would inflate to
+}
