@@ -26,8 +26,8 @@ struct outcome {
 inline std::string describe_payload(std::string_view data) {
     if (data.size() <= 40) return std::string(data);
     std::uint64_t h = 1469598103934665603ull; // FNV-1a: long payloads compare by size and hash
-    for (unsigned char c : data)
-        h = (h ^ c) * 1099511628211ull;
+    for (char c : data)
+        h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
     return "<" + std::to_string(data.size()) + " bytes #" + std::to_string(h % 1000003) + ">";
 }
 

@@ -50,7 +50,7 @@ TEST_CASE("a client masks its frames", "[protocol][session]") {
     REQUIRE(out.size() == 2 + 4 + 7);
     std::string payload = out.substr(6);
     std::array<std::uint8_t, 4> key;
-    for (int i = 0; i < 4; ++i)
+    for (std::size_t i = 0; i < 4; ++i)
         key[i] = static_cast<std::uint8_t>(out[2 + i]);
     frame::apply_mask(reinterpret_cast<std::uint8_t*>(payload.data()), payload.size(), key);
     CHECK(payload == "payload");
