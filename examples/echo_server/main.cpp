@@ -93,8 +93,9 @@ struct threaded : Base {
 
 template <class Config, class... TlsContext>
 int run(const options& o, TlsContext&... tls_context) {
-    // One thread: the reactor may skip its locks.
-    asio::io_context io(o.threads == 1 ? 1 : static_cast<int>(o.threads));
+    // One thread: duplex keeps every I/O operation on the io thread (sends from
+    // elsewhere are posted), so the reactor may skip its locks.
+    asio::io_context io(o.threads == 1 ? ASIO_CONCURRENCY_HINT_UNSAFE_IO : static_cast<int>(o.threads));
     duplex::basic_server<Config> server{io, tls_context...};
 
     auto& echo = server.route("/*");

@@ -67,6 +67,13 @@ struct outbox {
     std::vector<std::function<void(std::error_code)>> completions;
 
     bool empty() const noexcept { return total == 0 && completions.empty(); }
+    void swap(outbox& other) noexcept {
+        std::swap(bytes, other.bytes);
+        segments.swap(other.segments);
+        std::swap(covered, other.covered);
+        std::swap(total, other.total);
+        completions.swap(other.completions);
+    }
     void add_frame(std::shared_ptr<const std::string> frame) {
         if (bytes.size() > covered) {
             segments.push_back({covered, bytes.size() - covered, nullptr});

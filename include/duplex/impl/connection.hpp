@@ -390,7 +390,7 @@ void basic_connection<Config>::flush() {
 template <class Config>
 void basic_connection<Config>::start_write() {
     if (writing_ || back_.empty() || phase_ == phase::done) return;
-    std::swap(front_, back_);
+    front_.swap(back_);
     gather_.clear();
     if (front_.segments.empty()) {
         gather_.emplace_back(front_.bytes.data(), front_.bytes.size());

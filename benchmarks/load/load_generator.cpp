@@ -1,0 +1,288 @@
+// A closed-loop WebSocket load generator on plain epoll, favouring no server:
+// N connections, one message in flight each; reports messages/s, latency
+// percentiles and, with --server-pid, the server's CPU time per message.
+//
+//   load_generator --port P [--host 127.0.0.1] [--connections 100] [--size 20]
+//                  [--duration 5] [--warmup 1] [--text] [--server-pid PID] [--json]
+//                  [--idle]   (handshake, then hold the connections: for memory)
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+    std::string host = "127.0.0.1";
+    int port = 0, connections = 100, size = 20;
+    double duration = 5, warmup = 1;
+    bool text = false, json = false, idle = false;
+    long server_pid = 0;
+};
+
+[[noreturn]] void die(const std::string& why) {
+    std::fprintf(stderr, "load_generator: %s\n", why.c_str());
+    std::exit(1);
+}
+
+double server_cpu_seconds(long pid) {
+    if (pid <= 0) return 0;
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const auto close = all.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(all.substr(close + 2));
+    std::string field;
+    unsigned long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) utime = std::stoul(field);
+        if (i == 15) stime = std::stoul(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long server_rss_kib(long pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return 0;
+}
+
+struct connection {
+    int fd = -1;
+    std::string frame;          // the masked frame this connection sends
+    std::string inbox;          // bytes received, not yet a full frame
+    std::size_t sent = 0;       // of frame
+    std::uint64_t received = 0; // payload bytes of the echo so far
+    bool upgraded = false;
+    clock_type::time_point started;
+};
+
+std::string make_frame(const options& o, int index) {
+    std::string f;
+    f += static_cast<char>(0x80 | (o.text ? 0x1 : 0x2));
+    const auto n = static_cast<std::uint64_t>(o.size);
+    if (n < 126) {
+        f += static_cast<char>(0x80 | n);
+    } else if (n <= 0xFFFF) {
+        f += static_cast<char>(0x80 | 126);
+        f += static_cast<char>(n >> 8);
+        f += static_cast<char>(n & 0xFF);
+    } else {
+        f += static_cast<char>(0x80 | 127);
+        for (int i = 7; i >= 0; --i)
+            f += static_cast<char>((n >> (8 * i)) & 0xFF);
+    }
+    const char key[4] = {static_cast<char>(index), 0x5a, static_cast<char>(index >> 8), 0x3c};
+    f.append(key, 4);
+    for (std::uint64_t i = 0; i < n; ++i)
+        f += static_cast<char>(('a' + (i % 26)) ^ key[i % 4]);
+    return f;
+}
+
+// Bytes of a complete server frame at the front of `in`, or 0 if incomplete.
+std::size_t complete_frame(const std::string& in, std::uint64_t& payload) {
+    if (in.size() < 2) return 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+    std::size_t header = 2;
+    payload = p[1] & 0x7F;
+    if (payload == 126) {
+        if (in.size() < 4) return 0;
+        payload = (std::uint64_t{p[2]} << 8) | p[3];
+        header = 4;
+    } else if (payload == 127) {
+        if (in.size() < 10) return 0;
+        payload = 0;
+        for (int i = 2; i < 10; ++i)
+            payload = (payload << 8) | p[i];
+        header = 10;
+    }
+    return in.size() >= header + payload ? header + static_cast<std::size_t>(payload) : 0;
+}
+} // namespace
+
+int main(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : (die("missing value for " + a), ""); };
+        if (a == "--host")
+            o.host = next();
+        else if (a == "--port")
+            o.port = std::stoi(next());
+        else if (a == "--connections")
+            o.connections = std::stoi(next());
+        else if (a == "--size")
+            o.size = std::stoi(next());
+        else if (a == "--duration")
+            o.duration = std::min(60.0, std::stod(next()));
+        else if (a == "--warmup")
+            o.warmup = std::min(10.0, std::stod(next()));
+        else if (a == "--server-pid")
+            o.server_pid = std::stol(next());
+        else if (a == "--text")
+            o.text = true;
+        else if (a == "--json")
+            o.json = true;
+        else if (a == "--idle")
+            o.idle = true;
+        else
+            die("unknown option " + a);
+    }
+    if (o.port <= 0) die("--port is required");
+    if (o.host.rfind("127.", 0) != 0 && o.host != "::1") die("loopback addresses only");
+
+    const int ep = epoll_create1(0);
+    std::vector<connection> conns(static_cast<std::size_t>(o.connections));
+    const long rss_before = o.server_pid ? server_rss_kib(o.server_pid) : 0;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(o.port));
+    inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
+    const std::string request = "GET / HTTP/1.1\r\nHost: " + o.host +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    for (int i = 0; i < o.connections; ++i) {
+        auto& c = conns[static_cast<std::size_t>(i)];
+        c.fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (c.fd < 0 || connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) die("connect failed");
+        int one = 1;
+        setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (write(c.fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) die("write failed");
+        std::string head;
+        char buf[4096];
+        while (head.find("\r\n\r\n") == std::string::npos) {
+            const ssize_t n = read(c.fd, buf, sizeof buf);
+            if (n <= 0) die("handshake failed");
+            head.append(buf, static_cast<std::size_t>(n));
+        }
+        if (head.find(" 101 ") == std::string::npos) die("server refused the upgrade");
+        c.inbox = head.substr(head.find("\r\n\r\n") + 4);
+        c.frame = make_frame(o, i);
+        fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = static_cast<std::uint32_t>(i);
+        epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    }
+    if (o.idle) {
+        usleep(static_cast<useconds_t>(o.warmup * 1e6) + 500000);
+        const long rss_after = server_rss_kib(o.server_pid);
+        const double per = o.connections ? (rss_after - rss_before) * 1024.0 / o.connections : 0;
+        if (o.json)
+            std::printf("{\"connections\":%d,\"rss_per_connection\":%.0f}\n", o.connections, per);
+        else
+            std::printf("%d idle connections: %.0f bytes of server RSS each\n", o.connections, per);
+        return 0;
+    }
+
+    const auto send_frame = [&](connection& c) {
+        c.started = clock_type::now();
+        const ssize_t n = write(c.fd, c.frame.data(), c.frame.size());
+        c.sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+        if (c.sent < c.frame.size()) {
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLOUT;
+            ev.data.u32 = static_cast<std::uint32_t>(&c - conns.data());
+            epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+        }
+    };
+    for (auto& c : conns)
+        send_frame(c);
+
+    std::vector<float> latencies;
+    latencies.reserve(1 << 22);
+    const auto start = clock_type::now();
+    const auto measure_from = start + std::chrono::duration<double>(o.warmup);
+    const auto end = measure_from + std::chrono::duration<double>(o.duration);
+    bool measuring = false;
+    double cpu_start = 0;
+    std::uint64_t messages = 0;
+    std::vector<char> buffer(1 << 20);
+    epoll_event events[256];
+    while (true) {
+        const auto now = clock_type::now();
+        if (!measuring && now >= measure_from) {
+            measuring = true;
+            cpu_start = server_cpu_seconds(o.server_pid);
+        }
+        if (now >= end) break;
+        const int n = epoll_wait(ep, events, 256, 100);
+        for (int e = 0; e < n; ++e) {
+            auto& c = conns[events[e].data.u32];
+            if (events[e].events & EPOLLOUT) {
+                const ssize_t w = write(c.fd, c.frame.data() + c.sent, c.frame.size() - c.sent);
+                if (w > 0) c.sent += static_cast<std::size_t>(w);
+                if (c.sent == c.frame.size()) {
+                    epoll_event ev{};
+                    ev.events = EPOLLIN;
+                    ev.data.u32 = events[e].data.u32;
+                    epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+                }
+            }
+            if (!(events[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
+            for (;;) {
+                const ssize_t r = read(c.fd, buffer.data(), buffer.size());
+                if (r == 0) die("server closed a connection");
+                if (r < 0) break;
+                c.inbox.append(buffer.data(), static_cast<std::size_t>(r));
+                if (static_cast<std::size_t>(r) < buffer.size()) break;
+            }
+            std::uint64_t payload = 0;
+            while (const std::size_t whole = complete_frame(c.inbox, payload)) {
+                // A server may fragment its echo (Beast does, in 4 KiB frames): count
+                // bytes until the frame with FIN.
+                const bool fin = (c.inbox[0] & 0x80) != 0;
+                const auto op = c.inbox[0] & 0x0F;
+                if (op != (o.text ? 0x1 : 0x2) && op != 0x0) die("echo of the wrong type");
+                c.received += payload;
+                c.inbox.erase(0, whole);
+                if (!fin) continue;
+                if (c.received != static_cast<std::uint64_t>(o.size)) die("echo of the wrong size");
+                c.received = 0;
+                if (measuring) {
+                    ++messages;
+                    latencies.push_back(
+                        std::chrono::duration<float, std::micro>(clock_type::now() - c.started).count());
+                }
+                send_frame(c);
+            }
+        }
+    }
+    const double seconds = std::chrono::duration<double>(clock_type::now() - measure_from).count();
+    const double cpu = server_cpu_seconds(o.server_pid) - cpu_start;
+    std::sort(latencies.begin(), latencies.end());
+    const auto pct = [&](double p) {
+        return latencies.empty() ? 0.0
+                                 : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
+    };
+    const double rate = static_cast<double>(messages) / seconds;
+    const double per_cpu = cpu > 0 ? static_cast<double>(messages) / cpu : 0;
+    if (o.json) {
+        std::printf("{\"messages_per_second\":%.0f,\"server_cpu_seconds\":%.3f,\"messages_per_cpu_second\":%.0f,"
+                    "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
+                    rate, cpu, per_cpu, pct(0.5), pct(0.99), pct(0.999));
+    } else {
+        std::printf("%.0f msg/s, server CPU %.2f s (%.0f msg per CPU-s), p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n",
+                    rate, cpu, per_cpu, pct(0.5), pct(0.99), pct(0.999));
+    }
+    for (auto& c : conns)
+        close(c.fd);
+    return 0;
+}
