@@ -122,7 +122,9 @@ public:
     void send_binary(std::string_view bytes, completion done = {}) {
         send(message_kind::binary, bytes, std::move(done));
     }
-    void send(message_kind kind, std::string_view payload, completion done = {});
+    /// Queue a message of either kind. `compress` false sends it uncompressed even
+    /// when permessage-deflate was negotiated (e.g. already-compressed media).
+    void send(message_kind kind, std::string_view payload, completion done = {}, bool compress = true);
     /// Queue a frame built once by make_frame() for many connections (server role).
     void send_frame(shared_frame frame, completion done = {});
     void ping(std::string_view payload = {});

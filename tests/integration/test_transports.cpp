@@ -207,3 +207,26 @@ TEST_CASE("a decompression bomb closes with 1009 and memory stays bounded", "[in
     CHECK(messages == 0);
     CHECK(rss_kib() - before < 64 * 1024); // far below the 256 MiB the bomb would inflate to
 }
+
+TEST_CASE("a message can skip compression on a deflate connection", "[integration][deflate]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    auto& ep = server.route("/send");
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    const std::string body(1000, 'c');
+    ep.on_open = [&](const auto& c) {
+        c->send(duplex::message_kind::text, body, {}, false); // e.g. already-compressed data
+        c->send(duplex::message_kind::text, body);
+    };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    raw_client raw(server.port());
+    REQUIRE(raw.upgrade("/send", "Sec-WebSocket-Extensions: permessage-deflate\r\n").find("101") != std::string::npos);
+    const auto plain = raw.read_frame();
+    CHECK(plain.first == 1);
+    CHECK(plain.second == body);
+    CHECK(raw.last_rsv == 0);
+    const auto compressed = raw.read_frame();
+    CHECK(compressed.first == 1);
+    CHECK(raw.last_rsv == 0x40);
+    CHECK(compressed.second.size() < 100); // 1000 repeated bytes deflate to a few
+}

@@ -79,6 +79,7 @@ public:
     std::pair<int, std::string> read_frame() {
         std::uint8_t h[2];
         if (!read_exact(h, 2)) return {-1, {}};
+        last_rsv = h[0] & 0x70;
         std::uint64_t n = h[1] & 0x7F;
         if (n == 126 || n == 127) {
             std::uint8_t ext[8];
@@ -115,6 +116,9 @@ public:
         }
         return false;
     }
+
+    /// RSV bits of the last frame read_frame() returned.
+    int last_rsv = 0;
 
 private:
     bool read_exact(std::uint8_t* p, std::size_t n) {

@@ -33,14 +33,14 @@ void basic_connection<Config>::run(Fn&& fn) {
 }
 
 template <class Config>
-void basic_connection<Config>::send(message_kind kind, std::string_view payload, completion done) {
+void basic_connection<Config>::send(message_kind kind, std::string_view payload, completion done, bool compress) {
     if (executor_.running_in_this_thread()) {
         if (phase_ != phase::open) {
             if (done) done(error::closed);
             return;
         }
         if (!admit(payload.size(), done)) return;
-        if (auto ec = session_.send_message(kind, payload.data(), payload.size())) {
+        if (auto ec = session_.send_message(kind, payload.data(), payload.size(), compress)) {
             if (done) done(ec);
             return;
         }
@@ -49,8 +49,8 @@ void basic_connection<Config>::send(message_kind kind, std::string_view payload,
         flush();
         return;
     }
-    asio::post(executor_, [self = this->shared_from_this(), kind, copy = std::string(payload),
-                           d = std::move(done)]() mutable { self->send(kind, copy, std::move(d)); });
+    asio::post(executor_, [self = this->shared_from_this(), kind, copy = std::string(payload), d = std::move(done),
+                           compress]() mutable { self->send(kind, copy, std::move(d), compress); });
 }
 
 template <class Config>
