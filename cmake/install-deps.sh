@@ -9,7 +9,7 @@ check_only=0
 [ "${1:-}" = "--check" ] && check_only=1
 
 packages=(cmake make g++ clang libclang-rt-14-dev clang-format libasio-dev catch2 libssl-dev zlib1g-dev
-          libbenchmark-dev nlohmann-json3-dev python3 python3-websockets openssl git)
+          libbenchmark-dev nlohmann-json3-dev python3 python3-websockets openssl git chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 if [ "$(uname -s)" = "Darwin" ]; then
@@ -45,7 +45,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm packages of the interop tests (Node ws, Playwright), from the lockfile.
-if [ -f "$root/tests/interop/package.json" ] && [ ! -d "$root/tests/interop/node_modules" ]; then
+interop="$root/tests/interop"
+if [ -f "$interop/package.json" ] && { [ ! -f "$interop/node_modules/.package-lock.json" ] ||
+        [ "$interop/package-lock.json" -nt "$interop/node_modules/.package-lock.json" ]; }; then
     if [ $check_only = 1 ]; then
         echo "missing: npm packages in tests/interop (npm ci --prefix tests/interop)"
         exit 1

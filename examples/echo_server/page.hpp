@@ -38,7 +38,10 @@ function line(cls, text) {
 }
 const scheme = location.protocol === "https:" ? "wss://" : "ws://";
 const ws = new WebSocket(scheme + location.host + "/echo");
-ws.onopen = () => { status.textContent = "connected to " + ws.url; send.disabled = false; };
+ws.onopen = () => {
+  status.textContent = "connected to " + ws.url + (ws.extensions ? " with " + ws.extensions : "");
+  send.disabled = false;
+};
 ws.onmessage = (e) => line("in", "← " + e.data);
 ws.onclose = (e) => { status.textContent = "closed (" + e.code + ")"; send.disabled = true; line("sys", "connection closed " + e.code); };
 document.getElementById("form").onsubmit = (e) => {
