@@ -22,6 +22,7 @@ struct echo_fixture {
     std::atomic<int> closes{0};
     std::atomic<int> last_close_code{0};
     std::uint16_t port = 0;
+    stop_before_destruction stop_first{thread};
 
     echo_fixture() {
         auto& echo = server.route("/echo");

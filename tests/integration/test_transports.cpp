@@ -54,6 +54,7 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
     io_thread thread;
     auto server_context = duplex::tls::make_server_context(pki.file("server.pem"), pki.file("server.key"));
     duplex::tls_server server{thread.io, server_context};
+    stop_before_destruction stop_first{thread};
     server.route("/echo").on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
     REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
     const auto port = std::to_string(server.port());
@@ -101,6 +102,7 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
 TEST_CASE("Unix domain sockets: ws+unix URLs", "[integration][unix]") {
     io_thread thread;
     duplex::unix_server server{thread.io};
+    stop_before_destruction stop_first{thread};
     server.route("/echo").on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
     const std::string path = "/tmp/duplex-test-" + std::to_string(::getpid()) + ".sock";
     REQUIRE_FALSE(server.listen_unix(path));
@@ -121,6 +123,7 @@ TEST_CASE("Unix domain sockets: ws+unix URLs", "[integration][unix]") {
 TEST_CASE("permessage-deflate between duplex endpoints", "[integration][deflate]") {
     io_thread thread;
     duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
     auto& echo = server.route("/echo");
     echo.on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
     echo.negotiate_extensions = duplex::extensions::deflate_negotiator();
@@ -162,6 +165,7 @@ TEST_CASE("permessage-deflate between duplex endpoints", "[integration][deflate]
 TEST_CASE("a decompression bomb closes with 1009 and memory stays bounded", "[integration][deflate][attacks]") {
     io_thread thread;
     duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
     auto& echo = server.route("/echo");
     echo.options.max_message_size = 1 << 20; // 1 MiB after inflation
     echo.negotiate_extensions = duplex::extensions::deflate_negotiator();
@@ -211,6 +215,7 @@ TEST_CASE("a decompression bomb closes with 1009 and memory stays bounded", "[in
 TEST_CASE("a message can skip compression on a deflate connection", "[integration][deflate]") {
     io_thread thread;
     duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
     auto& ep = server.route("/send");
     ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
     const std::string body(1000, 'c');

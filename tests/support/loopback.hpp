@@ -21,10 +21,12 @@ namespace duplex_test {
 class io_thread {
 public:
     io_thread() : guard_(asio::make_work_guard(io)), thread_([this] { io.run(); }) {}
-    ~io_thread() {
+    ~io_thread() { stop(); }
+    /// Stop the io_context and join the thread (idempotent).
+    void stop() {
         guard_.reset();
         io.stop();
-        thread_.join();
+        if (thread_.joinable()) thread_.join();
     }
     /// Run fn on the io thread and wait for its result.
     template <class Fn>
@@ -39,6 +41,13 @@ public:
 private:
     asio::executor_work_guard<asio::io_context::executor_type> guard_;
     std::thread thread_;
+};
+
+/// Declare after the objects that run on an io_thread (a server): it stops the
+/// thread before they are destroyed, as a program must.
+struct stop_before_destruction {
+    io_thread& thread;
+    ~stop_before_destruction() { thread.stop(); }
 };
 
 /// A blocking TCP client with a receive timeout, for speaking raw bytes.
