@@ -110,6 +110,9 @@ public:
         }
     }
 
+    /// The io_context's executor (where connect() reports failures).
+    asio::any_io_executor get_executor() const noexcept { return io_.get_executor(); }
+
     /// The metrics sink (Config::metrics) shared by this client's connections.
     typename Config::metrics& metrics() noexcept { return metrics_; }
 

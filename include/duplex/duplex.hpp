@@ -9,6 +9,7 @@
 #include <duplex/error.hpp>
 #include <duplex/frame.hpp>
 #include <duplex/handshake.hpp>
+#include <duplex/message_stream.hpp>
 #include <duplex/protocol.hpp>
 #include <duplex/server.hpp>
 #include <duplex/url.hpp>

@@ -16,12 +16,10 @@
 #define DUPLEX_HAS_ZLIB 0
 #endif
 
-#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L && defined(__cpp_lib_coroutine)
+// co_await support follows Asio's own detection (compiler and standard library).
+#include <asio/detail/config.hpp>
+#if defined(ASIO_HAS_CO_AWAIT) && !defined(DUPLEX_HAS_COROUTINES)
 #define DUPLEX_HAS_COROUTINES 1
-#elif defined(__has_include)
-#if __has_include(<coroutine>) && defined(__cpp_impl_coroutine)
-#define DUPLEX_HAS_COROUTINES 1
-#endif
 #endif
 #ifndef DUPLEX_HAS_COROUTINES
 #define DUPLEX_HAS_COROUTINES 0
