@@ -61,6 +61,20 @@ inline asio::ssl::context make_server_context(const std::string& certificate_cha
     return context;
 }
 
+/// A server context from a PEM certificate chain and key held in memory (e.g.
+/// generated at start). Throws std::system_error when they are unusable.
+inline asio::ssl::context make_server_context_from_pem(const std::string& certificate_chain_pem,
+                                                       const std::string& private_key_pem) {
+    asio::ssl::context context(asio::ssl::context::tls_server);
+    context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                        asio::ssl::context::single_dh_use);
+    context.use_certificate_chain(asio::buffer(certificate_chain_pem));
+    context.use_private_key(asio::buffer(private_key_pem), asio::ssl::context::pem);
+    SSL_CTX_set_alpn_select_cb(context.native_handle(), detail::select_http11, nullptr);
+    return context;
+}
+
 /// A client context that verifies servers against the system's trust store, or
 /// against `ca_file` (PEM) when given. Host names are checked per connection.
 inline asio::ssl::context make_client_context(const std::string& ca_file = {}) {
