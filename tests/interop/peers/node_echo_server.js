@@ -1,0 +1,29 @@
+// Node `ws` echo server for duplex's interop tests.
+// usage: node node_echo_server.js [--deflate]
+// Binds 127.0.0.1 on a free port and prints "listening on 127.0.0.1:PORT".
+// Echoes text as text and binary as binary; the text "close-me:CODE:REASON"
+// makes it close with that code and reason. permessage-deflate only with
+// --deflate. SIGTERM closes every connection (1001) and exits 0.
+'use strict';
+const { WebSocketServer } = require('ws');
+const deflate = process.argv.includes('--deflate');
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 2 ** 21, perMessageDeflate: deflate });
+wss.on('listening', () => console.log(`listening on 127.0.0.1:${wss.address().port}`));
+wss.on('connection', (ws) => {
+  ws.on('message', (data, isBinary) => {
+    const text = isBinary ? null : data.toString();
+    if (text && text.startsWith('close-me:')) {
+      const [, code, ...reason] = text.split(':');
+      ws.close(Number(code), reason.join(':'));
+      return;
+    }
+    ws.send(data, { binary: isBinary });
+  });
+});
+process.on('SIGTERM', () => {
+  // ws 8's server.close() leaves open connections alone; close them first.
+  for (const client of wss.clients) client.close(1001, 'server shutting down');
+  wss.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+});
+setTimeout(() => process.exit(0), 120000).unref(); // never outlive a test run
