@@ -72,12 +72,17 @@ inline close_payload parse_close_payload(const std::uint8_t* data, std::size_t s
 }
 
 /// Write a close payload (code + reason) into `out` (at least 125 bytes).
-/// A code of 0 or 1005 writes an empty payload. Returns the payload size.
+/// A code of 0 or 1005 writes an empty payload; a reason over 123 bytes is cut
+/// at the last UTF-8 character boundary that fits. Returns the payload size.
 inline std::size_t encode_close_payload(std::uint16_t code, std::string_view reason, std::uint8_t* out) noexcept {
     if (code == 0 || code == close_code::no_status) return 0;
     out[0] = static_cast<std::uint8_t>(code >> 8);
     out[1] = static_cast<std::uint8_t>(code);
-    const std::size_t n = reason.size() < max_close_reason ? reason.size() : max_close_reason;
+    std::size_t n = reason.size() < max_close_reason ? reason.size() : max_close_reason;
+    // Cut before a UTF-8 continuation byte, never inside a character, so the peer sees valid UTF-8.
+    if (n < reason.size())
+        while (n > 0 && (static_cast<std::uint8_t>(reason[n]) & 0xC0) == 0x80)
+            --n;
     for (std::size_t i = 0; i < n; ++i)
         out[2 + i] = static_cast<std::uint8_t>(reason[i]);
     return 2 + n;

@@ -78,6 +78,7 @@ class utf8_validator {
 public:
     /// Validate the next piece. Returns false once the input is invalid.
     bool feed(const std::uint8_t* data, std::size_t size) noexcept {
+        if (state_ == detail::utf8_reject) return false; // stays failed, even for an empty piece
         std::uint64_t state = state_;
         std::size_t i = 0;
         while (i < size) {

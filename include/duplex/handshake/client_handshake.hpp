@@ -23,11 +23,22 @@ struct client_request_options {
 };
 
 /// The GET request that opens a connection, with `key` as Sec-WebSocket-Key.
+/// Header fields that could split the request are left out (see http_writer.hpp).
 inline std::string build_client_request(const client_request_options& options, std::string_view key) {
     std::string out;
     out.reserve(256);
     out += "GET ";
-    out += options.target.empty() ? std::string_view("/") : std::string_view(options.target);
+    // Bytes that would end or split the request line (controls, space, DEL) are percent-encoded.
+    for (const char c : options.target.empty() ? std::string_view("/") : std::string_view(options.target)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u > 0x20 && u != 0x7F) {
+            out += c;
+            continue;
+        }
+        out += '%';
+        out += "0123456789ABCDEF"[u >> 4];
+        out += "0123456789ABCDEF"[u & 15];
+    }
     out += " HTTP/1.1\r\n";
     detail::append_field(out, "Host", options.host);
     out += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
@@ -40,7 +51,7 @@ inline std::string build_client_request(const client_request_options& options, s
             if (!list.empty()) list += ", ";
             list += p;
         }
-        detail::append_field(out, "Sec-WebSocket-Protocol", list);
+        if (!list.empty()) detail::append_field(out, "Sec-WebSocket-Protocol", list); // 1#token: never empty
     }
     if (!options.extensions.empty()) detail::append_field(out, "Sec-WebSocket-Extensions", options.extensions);
     for (const auto& [name, value] : options.headers)

@@ -16,7 +16,7 @@ namespace duplex::handshake {
 struct http_limits {
     std::size_t max_header_bytes = 8 * 1024; ///< whole block incl. start line -> 431
     std::size_t max_headers = 100;           ///< header fields -> 431
-    std::size_t max_start_line = 4 * 1024;   ///< request line -> 414, status line -> 400
+    std::size_t max_start_line = 4 * 1024;   ///< request line, CRLF excluded -> 414; status line -> 400
 };
 
 /// Outcome of one feed() call.
@@ -71,7 +71,8 @@ public:
                 line_length_ = 0;
             } else {
                 ++line_length_;
-                if (!start_line_done_ && line_length_ > limits_.max_start_line)
+                // The limit is on the line without its CRLF, so its CR does not count.
+                if (!start_line_done_ && line_length_ > limits_.max_start_line && c != '\r')
                     return fail(result, IsRequest ? 414 : 400,
                                 IsRequest ? "request line too long" : "status line too long");
             }

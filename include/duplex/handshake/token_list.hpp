@@ -76,9 +76,9 @@ void for_each_list_element(std::string_view list, Fn&& fn) {
         if (i < list.size()) {
             const char c = list[i];
             if (quoted) {
-                if (c == '\\')
-                    ++i;
-                else if (c == '"')
+                if (c == '\\') {
+                    if (i + 1 < list.size()) ++i; // a trailing backslash must not skip the last element
+                } else if (c == '"')
                     quoted = false;
                 continue;
             }
