@@ -80,6 +80,8 @@ public:
         if (state_ == session_state::closed) return {};
         state_ = session_state::closed;
         in_.clear();
+        reading_payload_ = false;
+        finish_message();
         event ev;
         ev.type = event::close;
         ev.code = close_code::abnormal;
@@ -157,10 +159,17 @@ public:
     extension* get_extension() const noexcept { return ext_; }
 
     /// Free buffers that hold nothing, so an idle connection keeps no buffer memory.
+    /// Invalidates earlier event views.
     void release_idle_buffers() noexcept {
         in_.release_if_empty();
         out_.release_if_empty();
-        if (!in_message_) message_.release_if_empty();
+        if (!in_message_) {
+            message_.clear(); // what is left is a message already delivered
+            message_.release_if_empty();
+        }
+        scratch_.clear(); // holds only the part last handed out
+        scratch_.release_if_empty();
+        std::string().swap(encode_buffer_);
     }
     /// Bytes of buffer memory currently held.
     std::size_t buffer_capacity() const noexcept {

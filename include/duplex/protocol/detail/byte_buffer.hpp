@@ -6,14 +6,26 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace duplex::protocol::detail {
 
 class byte_buffer {
 public:
     byte_buffer() = default;
-    byte_buffer(byte_buffer&&) noexcept = default;
-    byte_buffer& operator=(byte_buffer&&) noexcept = default;
+    // A moved-from buffer is empty and usable (the defaults kept its sizes with no storage).
+    byte_buffer(byte_buffer&& other) noexcept
+        : data_(std::move(other.data_)), capacity_(std::exchange(other.capacity_, 0)),
+          begin_(std::exchange(other.begin_, 0)), end_(std::exchange(other.end_, 0)) {}
+    byte_buffer& operator=(byte_buffer&& other) noexcept {
+        if (this != &other) {
+            data_ = std::move(other.data_);
+            capacity_ = std::exchange(other.capacity_, 0);
+            begin_ = std::exchange(other.begin_, 0);
+            end_ = std::exchange(other.end_, 0);
+        }
+        return *this;
+    }
 
     std::uint8_t* data() noexcept { return data_.get() + begin_; }
     const std::uint8_t* data() const noexcept { return data_.get() + begin_; }

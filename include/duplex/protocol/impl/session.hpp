@@ -192,6 +192,7 @@ event session<Role>::handle_control(const frame::frame_header& h, std::uint8_t* 
         state_ = session_state::closed;
         in_.clear(); // RFC 6455 1.4: nothing follows a close
         reading_payload_ = false;
+        finish_message(); // a message cut short by the close is dropped, not half-held
         ev.type = event::close;
         ev.code = close.code;
         ev.reason = close.reason;
