@@ -10,6 +10,7 @@
 #include <duplex/handshake/http_parser.hpp>
 #include <duplex/handshake/server_handshake.hpp>
 #include <duplex/message.hpp>
+#include <duplex/prepared_message.hpp>
 #include <duplex/protocol/session.hpp>
 #include <duplex/transport/tcp.hpp>
 
@@ -125,6 +126,10 @@ public:
     /// Queue a message of either kind. `compress` false sends it uncompressed even
     /// when permessage-deflate was negotiated (e.g. already-compressed media).
     void send(message_kind kind, std::string_view payload, completion done = {}, bool compress = true);
+    /// Queue a message prepared once for many connections: a server queues the
+    /// shared frame (compressed once per deflate parameter set where no context
+    /// takeover was negotiated); a client, which masks every frame, encodes it.
+    void send(std::shared_ptr<const prepared_message> message, completion done = {});
     /// Queue a frame built once by make_frame() for many connections (server role).
     void send_frame(shared_frame frame, completion done = {});
     void ping(std::string_view payload = {});
@@ -197,6 +202,7 @@ private:
                       std::shared_ptr<const handlers_type> handlers, protocol::session_options options,
                       std::string tls_host);
     void read_response();
+    void queue_frame(shared_frame frame, completion done);
 
     void open_and_read(std::size_t leftover);
     void do_read();

@@ -13,7 +13,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 using namespace duplex_test;
@@ -234,4 +237,93 @@ TEST_CASE("a message can skip compression on a deflate connection", "[integratio
     CHECK(compressed.first == 1);
     CHECK(raw.last_rsv == 0x40);
     CHECK(compressed.second.size() < 100); // 1000 repeated bytes deflate to a few
+}
+
+namespace {
+// Raw inflate of one permessage-deflate message (RFC 7692 7.2.2).
+std::string inflate_message(std::string payload, int window_bits) {
+    payload.append("\x00\x00\xff\xff", 4);
+    z_stream z{};
+    REQUIRE(inflateInit2(&z, -window_bits) == Z_OK);
+    std::string out(1 << 20, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(payload.data());
+    z.avail_in = static_cast<uInt>(payload.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&z, Z_SYNC_FLUSH);
+    out.resize(out.size() - z.avail_out);
+    inflateEnd(&z);
+    CHECK((rc == Z_OK || rc == Z_BUF_ERROR));
+    return out;
+}
+} // namespace
+
+TEST_CASE("a prepared message is compressed once per deflate parameter set", "[integration][deflate][broadcast]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
+    auto& ep = server.route("/feed");
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    std::mutex mutex;
+    std::map<std::string, duplex::server::connection_ptr> opened;
+    ep.on_open = [&](const auto& c) {
+        std::lock_guard<std::mutex> lock(mutex);
+        opened[c->target()] = c;
+    };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+
+    struct peer {
+        const char* target;
+        const char* offer;
+        bool compressed;
+        int window_bits;
+    };
+    const peer peers[] = {
+        {"/feed?a", "permessage-deflate; server_no_context_takeover", true, 15},
+        {"/feed?b", "permessage-deflate; server_no_context_takeover", true, 15},
+        {"/feed?c", "permessage-deflate; server_no_context_takeover; server_max_window_bits=10", true, 10},
+        {"/feed?d", "permessage-deflate", true, 15}, // context takeover: compressed by the connection itself
+        {"/feed?e", nullptr, false, 15},
+    };
+    std::vector<std::unique_ptr<raw_client>> clients;
+    for (const auto& p : peers) {
+        clients.push_back(std::make_unique<raw_client>(server.port()));
+        const std::string extra = p.offer ? std::string("Sec-WebSocket-Extensions: ") + p.offer + "\r\n" : "";
+        REQUIRE(clients.back()->upgrade(p.target, extra).find("101") != std::string::npos);
+    }
+    for (int i = 0; i < 200; ++i) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (opened.size() == 5) break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    REQUIRE(opened.size() == 5);
+
+    std::string json;
+    for (int i = 0; i < 100; ++i)
+        json += R"({"symbol":"ABC","price":)" + std::to_string(100 + i) + "},";
+    const auto message = duplex::prepared_message::text(json);
+    for (int round = 0; round < 2; ++round)
+        for (const auto& p : peers)
+            opened.at(p.target)->send(message); // from this thread, not the server's
+    for (int round = 0; round < 2; ++round) {
+        for (std::size_t i = 0; i < clients.size(); ++i) {
+            INFO(peers[i].target << " round " << round);
+            const auto frame = clients[i]->read_frame();
+            CHECK(frame.first == 1);
+            if (peers[i].compressed) {
+                CHECK(clients[i]->last_rsv == 0x40);
+                CHECK(frame.second.size() < json.size() / 2);
+                // The context-taking-over connection's second message may refer back to its first.
+                if (peers[i].target != std::string("/feed?d"))
+                    CHECK(inflate_message(frame.second, peers[i].window_bits) == json);
+            } else {
+                CHECK(clients[i]->last_rsv == 0);
+                CHECK(frame.second == json);
+            }
+        }
+    }
+    // One encoding for a and b (shared), one for c (smaller window); d compresses itself.
+    CHECK(message->encodings() == 2);
 }

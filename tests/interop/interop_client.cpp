@@ -1,6 +1,8 @@
 // duplex's side of the interop tests as a client: round trips against a peer
 // echo server, ping/pong, a server-initiated close and our own close.
-//   interop_client URL [--deflate]
+//   interop_client URL [--deflate [--expect-agreement=SEND_NCT,RECV_NCT,SEND_BITS,RECV_BITS]]
+// With --expect-agreement the negotiated permessage-deflate parameters, from
+// this client's side, must be exactly those (e.g. 0,1,15,10).
 // Prints one line per check; exit status 0 only if all passed.
 #include <duplex/duplex.hpp>
 #include <duplex/extensions/permessage_deflate.hpp>
@@ -31,6 +33,9 @@ int main(int argc, char** argv) {
     if (argc < 2) return 2;
     const std::string url = argv[1];
     const bool deflate = argc > 2 && std::strcmp(argv[2], "--deflate") == 0;
+    const char* expect_agreement = nullptr;
+    for (int i = 2; i < argc; ++i)
+        if (std::strncmp(argv[i], "--expect-agreement=", 19) == 0) expect_agreement = argv[i] + 19;
     asio::io_context io{1};
     duplex::client client{io};
     duplex::client_options options;
@@ -54,6 +59,14 @@ int main(int argc, char** argv) {
     h.on_open = [&](const auto& c) {
         check(std::string("deflate negotiated=") + (c->extension() ? "1" : "0") + " as asked",
               (c->extension() != nullptr) == deflate);
+        if (const auto* d = dynamic_cast<const duplex::extensions::permessage_deflate*>(c->extension());
+            d && expect_agreement) {
+            const auto& a = d->agreement();
+            const std::string got = std::to_string(a.send_no_context_takeover) + "," +
+                                    std::to_string(a.receive_no_context_takeover) + "," +
+                                    std::to_string(a.send_window_bits) + "," + std::to_string(a.receive_window_bits);
+            check("agreement " + got + " (expected " + expect_agreement + ")", got == expect_agreement);
+        }
         next(c);
     };
     h.on_message = [&](const auto& c, const duplex::message& m) {

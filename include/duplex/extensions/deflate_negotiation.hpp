@@ -141,7 +141,9 @@ inline std::string make_deflate_offer(const deflate_options& options) {
     std::string offer = "permessage-deflate";
     if (options.no_context_takeover) offer += "; client_no_context_takeover";
     if (options.request_no_context_takeover) offer += "; server_no_context_takeover";
-    if (options.max_window_bits < 15) offer += "; client_max_window_bits=" + std::to_string(options.max_window_bits);
+    // Value-less, as browsers send it: the server may then pick our window (RFC 7692 7.1.2.2).
+    offer += "; client_max_window_bits";
+    if (options.max_window_bits < 15) offer += "=" + std::to_string(options.max_window_bits);
     return offer;
 }
 
@@ -153,11 +155,8 @@ inline std::optional<deflate_agreement> accept_deflate_response(const handshake:
     const auto p = detail::parse_params(response, true);
     if (!p) return std::nullopt;
     deflate_agreement a;
-    // client_max_window_bits: only if we offered it, and never above what we offered.
-    if (p->client_max_window_bits) {
-        if (options.max_window_bits >= 15) return std::nullopt; // we did not offer it
-        if (*p->client_max_window_bits_value > options.max_window_bits) return std::nullopt;
-    }
+    // client_max_window_bits (always offered): never above what we offered.
+    if (p->client_max_window_bits && *p->client_max_window_bits_value > options.max_window_bits) return std::nullopt;
     a.send_window_bits = p->client_max_window_bits_value.value_or(options.max_window_bits);
     if (a.send_window_bits < 9) return std::nullopt;
     a.send_no_context_takeover = p->client_no_context_takeover || options.no_context_takeover;

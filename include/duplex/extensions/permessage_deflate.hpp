@@ -51,27 +51,29 @@ public:
 
     std::uint8_t encode(const std::uint8_t* data, std::size_t size, std::string& out) override {
         if (size < options_.threshold) return 0;
-        if (!deflater_ && !init_deflater()) return 0;
-        out.clear();
-        deflater_->next_in = const_cast<Bytef*>(data);
-        deflater_->avail_in = static_cast<uInt>(size);
-        std::uint8_t chunk[16 * 1024];
-        int rc = Z_OK;
-        // Z_SYNC_FLUSH ends the message on a byte boundary with 00 00 FF FF (RFC 7692 7.2.1).
-        do {
-            deflater_->next_out = chunk;
-            deflater_->avail_out = sizeof chunk;
-            rc = ::deflate(deflater_.get(), Z_SYNC_FLUSH);
-            if (rc != Z_OK && rc != Z_BUF_ERROR) {
-                release_deflater();
-                return 0;
-            }
-            out.append(reinterpret_cast<const char*>(chunk), sizeof chunk - deflater_->avail_out);
-        } while (deflater_->avail_out == 0);
-        if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, "\x00\x00\xff\xff", 4) == 0)
-            out.resize(out.size() - 4);
-        if (agreement_.send_no_context_takeover) release_deflater();
-        return 0x40;
+        if (!deflater_ && !init_deflater(deflater_)) return 0;
+        const bool ok = compress(*deflater_, data, size, out);
+        if (!ok || agreement_.send_no_context_takeover) release_deflater();
+        return ok ? 0x40 : 0;
+    }
+
+    /// Without context takeover every message is compressed from a fresh stream,
+    /// so equal window, level, memory level and threshold give equal bytes.
+    std::uint64_t shared_encoding_key() const noexcept override {
+        if (!agreement_.send_no_context_takeover) return 0;
+        const auto threshold =
+            options_.threshold < (std::size_t{1} << 40) ? options_.threshold : (std::size_t{1} << 40);
+        return 1u | static_cast<std::uint64_t>(agreement_.send_window_bits & 0xF) << 1 |
+               static_cast<std::uint64_t>((options_.compression_level + 1) & 0xF) << 5 |
+               static_cast<std::uint64_t>(options_.memory_level & 0xF) << 9 |
+               static_cast<std::uint64_t>(threshold) << 13;
+    }
+
+    std::uint8_t encode_shared(const std::uint8_t* data, std::size_t size, std::string& out) const override {
+        if (size < options_.threshold) return 0;
+        stream_ptr z{nullptr, z_deleter{true}};
+        if (!init_deflater(z)) return 0;
+        return compress(*z, data, size, out) ? 0x40 : 0;
     }
 
     const deflate_agreement& agreement() const noexcept { return agreement_; }
@@ -119,14 +121,33 @@ private:
     };
     using stream_ptr = std::unique_ptr<z_stream, z_deleter>;
 
-    bool init_deflater() {
+    bool init_deflater(stream_ptr& target) const {
         auto z = new z_stream{};
         if (::deflateInit2(z, options_.compression_level, Z_DEFLATED, -agreement_.send_window_bits,
                            options_.memory_level, Z_DEFAULT_STRATEGY) != Z_OK) {
             delete z;
             return false;
         }
-        deflater_ = stream_ptr(z, z_deleter{true});
+        target = stream_ptr(z, z_deleter{true});
+        return true;
+    }
+
+    // One message through `z`, ended with Z_SYNC_FLUSH on a byte boundary; the
+    // trailing 00 00 FF FF is removed (RFC 7692 7.2.1).
+    static bool compress(z_stream& z, const std::uint8_t* data, std::size_t size, std::string& out) {
+        out.clear();
+        z.next_in = const_cast<Bytef*>(data);
+        z.avail_in = static_cast<uInt>(size);
+        std::uint8_t chunk[16 * 1024];
+        do {
+            z.next_out = chunk;
+            z.avail_out = sizeof chunk;
+            const int rc = ::deflate(&z, Z_SYNC_FLUSH);
+            if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
+            out.append(reinterpret_cast<const char*>(chunk), sizeof chunk - z.avail_out);
+        } while (z.avail_out == 0);
+        if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, "\x00\x00\xff\xff", 4) == 0)
+            out.resize(out.size() - 4);
         return true;
     }
     bool init_inflater() {

@@ -55,23 +55,41 @@ void basic_connection<Config>::send(message_kind kind, std::string_view payload,
 
 template <class Config>
 void basic_connection<Config>::send_frame(shared_frame frame_bytes, completion done) {
-    run([this, f = std::move(frame_bytes), d = std::move(done)]() mutable {
-        if (phase_ != phase::open || !session_.is_open()) {
-            if (d) d(error::closed);
-            return;
-        }
-        if (!admit(f->size(), d)) return;
-        // Keep order: whatever the session framed before goes first.
-        if (session_.output_size() != 0) {
-            back_.bytes.append(session_.output_data(), session_.output_size());
-            back_.total += session_.output_size();
-            session_.consume_output(session_.output_size());
-        }
-        if constexpr (metrics_type::enabled) metrics_->message_out(f->size());
-        back_.add_frame(std::move(f));
-        if (d) back_.completions.push_back(std::move(d));
-        flush();
-    });
+    run([this, f = std::move(frame_bytes), d = std::move(done)]() mutable { queue_frame(std::move(f), std::move(d)); });
+}
+
+template <class Config>
+void basic_connection<Config>::send(std::shared_ptr<const prepared_message> message, completion done) {
+    if constexpr (role::masks_output) {
+        send(message->kind(), message->payload(), std::move(done), message->compress());
+    } else {
+        run([this, m = std::move(message), d = std::move(done)]() mutable {
+            // extension_ is set before the connection opens; before that the send fails below.
+            if (phase_ == phase::open)
+                if (auto f = m->frame_for(extension_.get())) return queue_frame(std::move(f), std::move(d));
+            send(m->kind(), m->payload(), std::move(d), m->compress());
+        });
+    }
+}
+
+// On the connection's executor: queue a pre-framed message behind what is queued.
+template <class Config>
+void basic_connection<Config>::queue_frame(shared_frame f, completion d) {
+    if (phase_ != phase::open || !session_.is_open()) {
+        if (d) d(error::closed);
+        return;
+    }
+    if (!admit(f->size(), d)) return;
+    // Keep order: whatever the session framed before goes first.
+    if (session_.output_size() != 0) {
+        back_.bytes.append(session_.output_data(), session_.output_size());
+        back_.total += session_.output_size();
+        session_.consume_output(session_.output_size());
+    }
+    if constexpr (metrics_type::enabled) metrics_->message_out(f->size());
+    back_.add_frame(std::move(f));
+    if (d) back_.completions.push_back(std::move(d));
+    flush();
 }
 
 template <class Config>

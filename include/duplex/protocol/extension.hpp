@@ -40,6 +40,18 @@ public:
     /// Encode a whole outgoing message. Returns the RSV bits to set on its first
     /// frame, or 0 to send `data` unchanged (then `out` is left untouched).
     virtual std::uint8_t encode(const std::uint8_t* data, std::size_t size, std::string& out) = 0;
+
+    /// Non-zero when encode() output depends only on the input and this key (no
+    /// state carried between messages, e.g. deflate without context takeover):
+    /// connections whose extensions report the same key can share one encoding
+    /// of a broadcast message (see prepared_message). 0: encode per connection.
+    virtual std::uint64_t shared_encoding_key() const noexcept { return 0; }
+
+    /// Encode like encode() without touching this connection's state, so it may
+    /// run on any thread. Called only when shared_encoding_key() is non-zero.
+    virtual std::uint8_t encode_shared(const std::uint8_t* /*data*/, std::size_t /*size*/, std::string& /*out*/) const {
+        return 0;
+    }
 };
 
 } // namespace duplex::protocol

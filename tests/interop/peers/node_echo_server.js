@@ -1,12 +1,15 @@
 // Node `ws` echo server for duplex's interop tests.
-// usage: node node_echo_server.js [--deflate]
+// usage: node node_echo_server.js [--deflate | --deflate-options=JSON]
 // Binds 127.0.0.1 on a free port and prints "listening on 127.0.0.1:PORT".
 // Echoes text as text and binary as binary; the text "close-me:CODE:REASON"
 // makes it close with that code and reason. permessage-deflate only with
-// --deflate. SIGTERM closes every connection (1001) and exits 0.
+// --deflate, or with --deflate-options= ws's perMessageDeflate options as JSON
+// (e.g. {"serverNoContextTakeover":true,"serverMaxWindowBits":10}). SIGTERM closes every connection (1001) and exits 0.
 'use strict';
 const { WebSocketServer } = require('ws');
-const deflate = process.argv.includes('--deflate');
+const custom = process.argv.find((a) => a.startsWith('--deflate-options='));
+const deflate = custom ? { threshold: 0, ...JSON.parse(custom.slice('--deflate-options='.length)) }
+  : process.argv.includes('--deflate');
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 2 ** 21, perMessageDeflate: deflate });
 wss.on('listening', () => console.log(`listening on 127.0.0.1:${wss.address().port}`));
 wss.on('connection', (ws) => {
