@@ -5,6 +5,11 @@
 //   load_generator --port P [--host 127.0.0.1] [--connections 100] [--size 20]
 //                  [--duration 5] [--warmup 1] [--text] [--server-pid PID] [--json]
 //                  [--idle]   (handshake, then hold the connections: for memory)
+//                  [--deflate] (offer permessage-deflate as browsers do and send
+//                              JSON-like text; every message is compressed with
+//                              context takeover and every echo inflated and checked)
+//
+// bytes_per_message: frame bytes on the wire per round trip, both directions.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -12,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,7 +38,7 @@ struct options {
     std::string host = "127.0.0.1";
     int port = 0, connections = 100, size = 20;
     double duration = 5, warmup = 1;
-    bool text = false, json = false, idle = false;
+    bool text = false, json = false, idle = false, deflate = false;
     long server_pid = 0;
 };
 
@@ -64,8 +71,55 @@ long server_rss_kib(long pid) {
     return 0;
 }
 
+// permessage-deflate state of one connection (RFC 7692), context takeover both ways.
+struct deflate_state {
+    z_stream out{}, in{};
+    bool ready = false;
+    void init(int receive_window_bits) {
+        if (deflateInit2(&out, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
+            inflateInit2(&in, -receive_window_bits) != Z_OK)
+            std::exit(1);
+        ready = true;
+    }
+    ~deflate_state() {
+        if (!ready) return;
+        deflateEnd(&out);
+        inflateEnd(&in);
+    }
+    std::string compress(const std::string& payload) {
+        std::string result(payload.size() + 64, '\0');
+        out.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
+        out.avail_in = static_cast<uInt>(payload.size());
+        out.next_out = reinterpret_cast<Bytef*>(result.data());
+        out.avail_out = static_cast<uInt>(result.size());
+        deflate(&out, Z_SYNC_FLUSH);
+        result.resize(result.size() - out.avail_out - 4); // RFC 7692 7.2.1: drop 00 00 ff ff
+        return result;
+    }
+    std::string inflate_message(std::string payload) {
+        payload.append("\x00\x00\xff\xff", 4);
+        std::string result;
+        char chunk[16384];
+        in.next_in = reinterpret_cast<Bytef*>(payload.data());
+        in.avail_in = static_cast<uInt>(payload.size());
+        do {
+            in.next_out = reinterpret_cast<Bytef*>(chunk);
+            in.avail_out = sizeof chunk;
+            const int rc = inflate(&in, Z_SYNC_FLUSH);
+            if (rc != Z_OK && rc != Z_BUF_ERROR) return "<inflate error>";
+            result.append(chunk, sizeof chunk - in.avail_out);
+        } while (in.avail_out == 0);
+        return result;
+    }
+};
+
 struct connection {
     int fd = -1;
+    std::unique_ptr<deflate_state> deflate;
+    std::string compressed; // inbox payload of a compressed message in progress
+    bool compressed_message = false;
+    std::string payload;      // of the message in flight (varies with --deflate)
+    std::uint64_t sequence = 0;
     std::string frame;          // the masked frame this connection sends
     std::string inbox;          // bytes received, not yet a full frame
     std::size_t sent = 0;       // of frame
@@ -74,10 +128,47 @@ struct connection {
     clock_type::time_point started;
 };
 
-std::string make_frame(const options& o, int index) {
+// JSON-like text as chat and dashboard messages look: records with varying
+// numbers and words from a small vocabulary, different in every message
+// (`seed`), so compression finds structure but no whole-message repeats.
+std::string json_payload(std::size_t size, std::uint64_t seed) {
+    static const char* const words[] = {"hello", "world", "price", "update", "room", "general", "typing", "online",
+                                        "offline", "order", "filled", "cancel", "market", "limit", "alice", "bob",
+                                        "carol", "dave", "status", "ok", "error", "ping", "latency", "chart",
+                                        "server", "client", "message", "channel", "topic", "join", "leave", "new"};
+    std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    const auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    std::string s = "[";
+    while (s.size() + 120 < size) {
+        s += "{\"id\":" + std::to_string(next() % 1000000) + ",\"user\":\"" + words[12 + next() % 8] +
+             "\",\"ts\":" + std::to_string(1700000000000 + next() % 100000000) + ",\"text\":\"";
+        for (int w = 0; w < 4; ++w)
+            s += std::string(words[next() % 32]) + (w < 3 ? " " : "");
+        s += "\"},";
+    }
+    s += "\"";
+    while (s.size() + 2 < size)
+        s += static_cast<char>('a' + next() % 26);
+    return s + "\"]";
+}
+
+std::string payload_for(const options& o, std::uint64_t seed) {
+    if (o.deflate) return json_payload(static_cast<std::size_t>(o.size), seed);
+    std::string p(static_cast<std::size_t>(o.size), '\0');
+    for (std::size_t i = 0; i < p.size(); ++i)
+        p[i] = static_cast<char>('a' + (i % 26));
+    return p;
+}
+
+std::string make_frame(const options& o, int index, const std::string& payload, bool compressed) {
     std::string f;
-    f += static_cast<char>(0x80 | (o.text ? 0x1 : 0x2));
-    const auto n = static_cast<std::uint64_t>(o.size);
+    f += static_cast<char>(0x80 | (compressed ? 0x40 : 0) | (o.text || o.deflate ? 0x1 : 0x2));
+    const auto n = static_cast<std::uint64_t>(payload.size());
     if (n < 126) {
         f += static_cast<char>(0x80 | n);
     } else if (n <= 0xFFFF) {
@@ -92,7 +183,7 @@ std::string make_frame(const options& o, int index) {
     const char key[4] = {static_cast<char>(index), 0x5a, static_cast<char>(index >> 8), 0x3c};
     f.append(key, 4);
     for (std::uint64_t i = 0; i < n; ++i)
-        f += static_cast<char>(('a' + (i % 26)) ^ key[i % 4]);
+        f += static_cast<char>(payload[i] ^ key[i % 4]);
     return f;
 }
 
@@ -142,6 +233,8 @@ int main(int argc, char** argv) {
             o.json = true;
         else if (a == "--idle")
             o.idle = true;
+        else if (a == "--deflate")
+            o.deflate = true;
         else
             die("unknown option " + a);
     }
@@ -157,7 +250,11 @@ int main(int argc, char** argv) {
     inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
     const std::string request = "GET / HTTP/1.1\r\nHost: " + o.host +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                                (o.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+                                           : "") +
+                                "\r\n";
+    std::uint64_t wire_bytes = 0;
     for (int i = 0; i < o.connections; ++i) {
         auto& c = conns[static_cast<std::size_t>(i)];
         c.fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -174,7 +271,15 @@ int main(int argc, char** argv) {
         }
         if (head.find(" 101 ") == std::string::npos) die("server refused the upgrade");
         c.inbox = head.substr(head.find("\r\n\r\n") + 4);
-        c.frame = make_frame(o, i);
+        if (o.deflate) {
+            if (head.find("permessage-deflate") == std::string::npos) die("server did not accept permessage-deflate");
+            const auto bits = head.find("server_max_window_bits=");
+            c.deflate = std::make_unique<deflate_state>();
+            c.deflate->init(bits == std::string::npos ? 15 : std::atoi(head.c_str() + bits + 23));
+        }
+        c.sequence = static_cast<std::uint64_t>(i) << 32;
+        c.payload = payload_for(o, c.sequence);
+        if (!o.deflate) c.frame = make_frame(o, i, c.payload, false); // else compressed per message in send_frame
         fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -192,8 +297,15 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    bool measuring = false;
     const auto send_frame = [&](connection& c) {
         c.started = clock_type::now();
+        // With context takeover every message is compressed afresh against the last ones.
+        if (c.deflate) {
+            c.payload = payload_for(o, ++c.sequence);
+            c.frame = make_frame(o, static_cast<int>(&c - conns.data()), c.deflate->compress(c.payload), true);
+        }
+        if (measuring) wire_bytes += c.frame.size();
         const ssize_t n = write(c.fd, c.frame.data(), c.frame.size());
         c.sent = n > 0 ? static_cast<std::size_t>(n) : 0;
         if (c.sent < c.frame.size()) {
@@ -211,7 +323,6 @@ int main(int argc, char** argv) {
     const auto start = clock_type::now();
     const auto measure_from = start + std::chrono::duration<double>(o.warmup);
     const auto end = measure_from + std::chrono::duration<double>(o.duration);
-    bool measuring = false;
     double cpu_start = 0;
     std::uint64_t messages = 0;
     std::vector<char> buffer(1 << 20);
@@ -244,17 +355,26 @@ int main(int argc, char** argv) {
                 c.inbox.append(buffer.data(), static_cast<std::size_t>(r));
                 if (static_cast<std::size_t>(r) < buffer.size()) break;
             }
-            std::uint64_t payload = 0;
-            while (const std::size_t whole = complete_frame(c.inbox, payload)) {
+            std::uint64_t length = 0;
+            while (const std::size_t whole = complete_frame(c.inbox, length)) {
                 // A server may fragment its echo (Beast does, in 4 KiB frames): count
                 // bytes until the frame with FIN.
                 const bool fin = (c.inbox[0] & 0x80) != 0;
                 const auto op = c.inbox[0] & 0x0F;
-                if (op != (o.text ? 0x1 : 0x2) && op != 0x0) die("echo of the wrong type");
-                c.received += payload;
+                if (op != (o.text || o.deflate ? 0x1 : 0x2) && op != 0x0) die("echo of the wrong type");
+                if (op != 0x0) c.compressed_message = (c.inbox[0] & 0x40) != 0;
+                if (measuring) wire_bytes += whole;
+                if (c.compressed_message) c.compressed.append(c.inbox, whole - length, length);
+                c.received += length;
                 c.inbox.erase(0, whole);
                 if (!fin) continue;
-                if (c.received != static_cast<std::uint64_t>(o.size)) die("echo of the wrong size");
+                if (c.compressed_message) {
+                    if (!c.deflate) die("compressed echo without permessage-deflate");
+                    if (c.deflate->inflate_message(std::move(c.compressed)) != c.payload) die("wrong inflated echo");
+                    c.compressed.clear();
+                } else if (c.received != static_cast<std::uint64_t>(o.size)) {
+                    die("echo of the wrong size");
+                }
                 c.received = 0;
                 if (measuring) {
                     ++messages;
@@ -276,8 +396,9 @@ int main(int argc, char** argv) {
     const double per_cpu = cpu > 0 ? static_cast<double>(messages) / cpu : 0;
     if (o.json) {
         std::printf("{\"messages_per_second\":%.0f,\"server_cpu_seconds\":%.3f,\"messages_per_cpu_second\":%.0f,"
-                    "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
-                    rate, cpu, per_cpu, pct(0.5), pct(0.99), pct(0.999));
+                    "\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"bytes_per_message\":%.0f}\n",
+                    rate, cpu, per_cpu, pct(0.5), pct(0.99), pct(0.999),
+                    messages ? static_cast<double>(wire_bytes) / static_cast<double>(messages) : 0.0);
     } else {
         std::printf("%.0f msg/s, server CPU %.2f s (%.0f msg per CPU-s), p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n",
                     rate, cpu, per_cpu, pct(0.5), pct(0.99), pct(0.999));

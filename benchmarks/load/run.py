@@ -2,7 +2,14 @@
 interleaved and repeated in one run, reported as ratios against Beast.
 
 usage: /usr/bin/python3 benchmarks/load/run.py BUILD_DIR [--rounds 3] [--duration 5]
-         [--cases 20,16384] [--connections 100] [--idle-connections 1000]
+         [--cases 20,16384] [--connections 100] [--idle-connections 1000] [--deflate]
+
+--deflate: every server negotiates permessage-deflate (context takeover, as
+browsers offer it) and the load generator sends 1 KiB of JSON-like text by
+default, each message different. Two settings are measured: each library's
+defaults (duplex zlib level 1, Beast level 8 memLevel 4, ws level 6), and all at
+level 1 memLevel 8. Node `ws` joins when node and tests/interop/node_modules are
+present. The table adds wire bytes per round trip.
 
 BUILD_DIR is a release build with benchmarks (cmake --preset release && cmake
 --build --preset release). Prints a Markdown table; every figure in it comes
@@ -23,7 +30,10 @@ parser.add_argument("--duration", type=float, default=5)
 parser.add_argument("--cases", default="20,16384")
 parser.add_argument("--connections", type=int, default=100)
 parser.add_argument("--idle-connections", type=int, default=1000)
+parser.add_argument("--deflate", action="store_true")
 args = parser.parse_args()
+if args.deflate and args.cases == "20,16384":
+    args.cases = "1024"
 
 build = os.path.abspath(args.build)
 servers = {
@@ -31,8 +41,20 @@ servers = {
     "beast": [f"{build}/benchmarks/load/duplex_bench_beast", "--port", "0"],
 }
 servers = {k: v for k, v in servers.items() if os.path.exists(v[0])}
+here = os.path.dirname(os.path.abspath(__file__))
+node_modules = os.path.join(here, "..", "..", "tests", "interop", "node_modules")
+if args.deflate and os.path.exists("/usr/bin/node") and os.path.isdir(os.path.join(node_modules, "ws")):
+    os.environ["NODE_PATH"] = os.path.abspath(node_modules)
+    servers["ws"] = ["/usr/bin/node", os.path.join(here, "peers", "ws_echo.js"), "--port", "0"]
+if args.deflate:  # (label, flag per server) for each library's defaults, then all at level 1
+    defaults = {name: cmd + ["--deflate"] for name, cmd in servers.items()}
+    level1 = {name: cmd + (["--deflate"] if name == "duplex" else ["--deflate-level1"]) for name, cmd in servers.items()}
+    servers = {}
+    for label, group in (("defaults", defaults), ("level 1", level1)):
+        for name, cmd in group.items():
+            servers[f"{name} ({label})"] = cmd
 loadgen = f"{build}/benchmarks/load/load_generator"
-if "duplex" not in servers or not os.path.exists(loadgen):
+if not any(k.startswith("duplex") for k in servers) or not os.path.exists(loadgen):
     sys.exit("build the release preset first (echo_server and load_generator missing)")
 
 
@@ -63,24 +85,30 @@ for size in [int(s) for s in args.cases.split(",")]:
     for round_ in range(args.rounds):
         for name in servers:  # interleaved: A, B, A, B, ...
             r = measure(name, ["--connections", str(args.connections), "--size", str(size),
-                               "--duration", str(args.duration), "--warmup", "1"])
+                               "--duration", str(args.duration), "--warmup", "1"] +
+                        (["--deflate"] if args.deflate else []))
             results.setdefault((size, name), []).append(r)
 idle = {name: measure(name, ["--connections", str(args.idle_connections), "--idle"])["rss_per_connection"]
-        for name in servers}
+        for name in servers} if not args.deflate else {}
 
-print(f"Echo, {args.connections} connections, binary, one server thread; {args.rounds} interleaved rounds of "
+kind = "JSON-like text, permessage-deflate level 1" if args.deflate else "binary"
+print(f"Echo, {args.connections} connections, {kind}, one server thread; {args.rounds} interleaved rounds of "
       f"{args.duration:g} s; {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n")
-print("| size | server | msg/s median (min-max) | msg per server CPU-s | x Beast (per CPU-s) | p50 us | p99 us |")
-print("|---|---|---|---|---|---|---|")
+wire = " wire B per round trip |" if args.deflate else ""
+print(f"| size | server | msg/s median (min-max) | msg per server CPU-s | x Beast (per CPU-s) | p50 us | p99 us |{wire}")
+print("|---|---|---|---|---|---|---|" + ("---|" if args.deflate else ""))
 for size in [int(s) for s in args.cases.split(",")]:
-    beast = statistics.median(r["messages_per_cpu_second"] for r in results.get((size, "beast"), [{"messages_per_cpu_second": 0}]))
     for name in servers:
+        base = "beast" + name[len(name.split(" ")[0]):]  # the Beast row of the same setting
+        beast = statistics.median(r["messages_per_cpu_second"] for r in results.get((size, base), [{"messages_per_cpu_second": 0}]))
         rs = results[(size, name)]
         rate = [r["messages_per_second"] for r in rs]
         per_cpu = statistics.median(r["messages_per_cpu_second"] for r in rs)
         ratio = f"{per_cpu / beast:.2f}" if beast else "-"
         print(f"| {size} B | {name} | {statistics.median(rate):,.0f} ({min(rate):,.0f}-{max(rate):,.0f}) | "
               f"{per_cpu:,.0f} | {ratio} | {statistics.median(r['p50_us'] for r in rs):.0f} | "
-              f"{statistics.median(r['p99_us'] for r in rs):.0f} |")
-print(f"\nIdle upgraded connections ({args.idle_connections}): " +
-      ", ".join(f"{name} {bytes_:,.0f} B of server RSS each" for name, bytes_ in idle.items()))
+              f"{statistics.median(r['p99_us'] for r in rs):.0f} |" +
+              (f" {statistics.median(r['bytes_per_message'] for r in rs):,.0f} |" if args.deflate else ""))
+if idle:
+    print(f"\nIdle upgraded connections ({args.idle_connections}): " +
+          ", ".join(f"{name} {bytes_:,.0f} B of server RSS each" for name, bytes_ in idle.items()))

@@ -1,5 +1,8 @@
 // Boost.Beast 1.74 echo server for comparison: default options, one thread.
-//   beast_echo [--port P]   prints "listening on 127.0.0.1:PORT"
+//   beast_echo [--port P] [--deflate | --deflate-level1]   prints "listening on 127.0.0.1:PORT"
+// --deflate enables permessage-deflate with Beast's defaults (zlib level 8,
+// memLevel 4); --deflate-level1 with zlib level 1, memLevel 8 (duplex's
+// defaults), every other Beast option left at its default.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -15,7 +18,17 @@ using tcp = asio::ip::tcp;
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    explicit session(tcp::socket socket) : ws_(std::move(socket)) {}
+    session(tcp::socket socket, int deflate) : ws_(std::move(socket)) {
+        if (deflate) {
+            websocket::permessage_deflate pmd;
+            pmd.server_enable = true;
+            if (deflate == 2) {
+                pmd.compLevel = 1;
+                pmd.memLevel = 8;
+            }
+            ws_.set_option(pmd);
+        }
+    }
     void run() {
         ws_.async_accept([self = shared_from_this()](beast::error_code ec) {
             if (!ec) self->read();
@@ -40,8 +53,12 @@ private:
 
 int main(int argc, char** argv) {
     unsigned short port = 0;
-    for (int i = 1; i + 1 < argc; ++i)
-        if (std::string(argv[i]) == "--port") port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
+    int deflate = 0; // 1: Beast's defaults, 2: level 1
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
+        if (std::string(argv[i]) == "--deflate") deflate = 1;
+        if (std::string(argv[i]) == "--deflate-level1") deflate = 2;
+    }
     asio::io_context io{1};
     tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), port});
     std::printf("listening on 127.0.0.1:%u\n", acceptor.local_endpoint().port());
@@ -50,7 +67,7 @@ int main(int argc, char** argv) {
         acceptor.async_accept([&](beast::error_code ec, tcp::socket socket) {
             if (!ec) {
                 socket.set_option(tcp::no_delay(true));
-                std::make_shared<session>(std::move(socket))->run();
+                std::make_shared<session>(std::move(socket), deflate)->run();
             }
             accept();
         });
