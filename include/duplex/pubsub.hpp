@@ -1,0 +1,15 @@
+// The optional pub/sub layer: topics and rooms with encode-once fan-out,
+// wildcards, presence and history (pubsub/broker.hpp), and rate limits.
+#pragma once
+
+#include <duplex/pubsub/broker.hpp>
+#include <duplex/pubsub/rate_limit.hpp>
+#include <duplex/pubsub/topic_tree.hpp>
+#include <duplex/server.hpp>
+
+namespace duplex::pubsub {
+
+/// A broker for duplex::server's connections.
+using broker = basic_broker<server::connection_type>;
+
+} // namespace duplex::pubsub
