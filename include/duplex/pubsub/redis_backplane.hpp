@@ -1,0 +1,428 @@
+// duplex: requires redis
+// Scale-out through Redis: publishes made through the backplane reach the
+// subscribers of every server process sharing the Redis server, and room
+// presence is counted across processes. Link duplex::redis (hiredis).
+//
+//   duplex::pubsub::broker rooms;
+//   duplex::pubsub::redis_backplane<duplex::pubsub::broker> bus{io, rooms, {"127.0.0.1", 6379}};
+//   bus.on_error = [](std::error_code ec, const std::string& what) { log(what); };
+//   bus.start();
+//   bus.publish("room/general", duplex::message_kind::text, payload, c.get());
+//
+// Replies are parsed by hiredis's RESP reader over an Asio socket. When Redis
+// is down, local delivery goes on, remote publishes are counted as dropped,
+// on_error reports it, and the backplane reconnects with exponential backoff.
+#pragma once
+
+#include <duplex/message.hpp>
+#include <duplex/prepared_message.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <asio/write.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace duplex::pubsub {
+
+struct redis_options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    /// Prefix of every key and channel, so several applications can share a Redis.
+    std::string prefix = "duplex:";
+    std::chrono::milliseconds min_backoff{100};
+    std::chrono::milliseconds max_backoff{5000};
+};
+
+namespace detail {
+
+/// A Redis reply, copied out of hiredis's reply object.
+struct redis_reply {
+    int type = REDIS_REPLY_NIL;
+    long long integer = 0;
+    std::string str; ///< string, status or error text
+    std::vector<redis_reply> elements;
+
+    bool is_error() const noexcept { return type == REDIS_REPLY_ERROR; }
+
+    static redis_reply from(const redisReply* r) {
+        redis_reply out;
+        out.type = r->type;
+        out.integer = r->integer;
+        if (r->str) out.str.assign(r->str, r->len);
+        for (std::size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i)
+            out.elements.push_back(from(r->element[i]));
+        return out;
+    }
+};
+
+/// One RESP command in wire form (binary-safe arguments).
+inline std::string format_command(const std::vector<std::string_view>& args) {
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lengths;
+    for (const auto a : args) {
+        argv.push_back(a.data());
+        lengths.push_back(a.size());
+    }
+    char* target = nullptr;
+    const int n = ::redisFormatCommandArgv(&target, static_cast<int>(args.size()), argv.data(), lengths.data());
+    std::string out = n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+    ::redisFreeCommand(target);
+    return out;
+}
+
+/// One Redis connection on an Asio executor: commands are pipelined and their
+/// callbacks run in order; in subscriber mode, pushed messages go to on_push.
+/// Every member runs on the executor.
+template <class Executor>
+class redis_connection : public std::enable_shared_from_this<redis_connection<Executor>> {
+public:
+    using reply_handler = std::function<void(const redis_reply&)>;
+
+    explicit redis_connection(Executor ex) : socket_(ex), reader_(::redisReaderCreate()) {}
+    ~redis_connection() { ::redisReaderFree(reader_); }
+
+    std::function<void(const redis_reply&)> on_push; ///< subscriber mode: messages
+    std::function<void(std::error_code)> on_lost;    ///< after connect: the connection ended
+
+    void connect(const std::string& host, std::uint16_t port, std::function<void(std::error_code)> done) {
+        std::error_code ec;
+        const auto address = asio::ip::make_address(host, ec);
+        if (ec) return done(ec);
+        socket_.async_connect({address, port}, [self = this->shared_from_this(), done](std::error_code e) {
+            if (!e) {
+                self->socket_.set_option(asio::ip::tcp::no_delay(true), e);
+                self->connected_ = true;
+                self->read();
+            }
+            done(e);
+        });
+    }
+
+    /// Queue a command; `handler` (optional) gets its reply, or an error reply
+    /// with the text "connection lost" if the connection ends first.
+    void command(const std::vector<std::string_view>& args, reply_handler handler = {}) {
+        if (!connected_) {
+            if (handler) handler(lost_reply());
+            return;
+        }
+        pending_.push_back(std::move(handler));
+        out_ += format_command(args);
+        if (!writing_) write();
+    }
+
+    /// Close now; queued commands get the "connection lost" reply.
+    void close() {
+        if (!connected_) return;
+        connected_ = false;
+        std::error_code ignored;
+        socket_.close(ignored);
+        flush_pending();
+    }
+    bool connected() const noexcept { return connected_; }
+
+private:
+    static redis_reply lost_reply() {
+        redis_reply r;
+        r.type = REDIS_REPLY_ERROR;
+        r.str = "connection lost";
+        return r;
+    }
+
+    void write() {
+        writing_ = true;
+        sending_.swap(out_);
+        out_.clear();
+        asio::async_write(socket_, asio::buffer(sending_),
+                          [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+                              self->writing_ = false;
+                              if (ec) return self->fail(ec);
+                              if (!self->out_.empty()) self->write();
+                          });
+    }
+
+    void read() {
+        socket_.async_read_some(asio::buffer(buffer_),
+                                [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                                    if (ec) return self->fail(ec);
+                                    if (::redisReaderFeed(self->reader_, self->buffer_, n) != REDIS_OK)
+                                        return self->fail(std::make_error_code(std::errc::protocol_error));
+                                    for (;;) {
+                                        void* raw = nullptr;
+                                        if (::redisReaderGetReply(self->reader_, &raw) != REDIS_OK)
+                                            return self->fail(std::make_error_code(std::errc::protocol_error));
+                                        if (!raw) break;
+                                        const auto reply = redis_reply::from(static_cast<redisReply*>(raw));
+                                        ::freeReplyObject(raw);
+                                        self->dispatch(reply);
+                                    }
+                                    if (self->connected_) self->read();
+                                });
+    }
+
+    void dispatch(const redis_reply& reply) {
+        // In subscriber mode Redis pushes ["message", channel, data] at any time.
+        if (reply.type == REDIS_REPLY_ARRAY && reply.elements.size() == 3 && reply.elements[0].str == "message" &&
+            on_push) {
+            on_push(reply);
+            return;
+        }
+        if (pending_.empty()) return;
+        auto handler = std::move(pending_.front());
+        pending_.pop_front();
+        if (handler) handler(reply);
+    }
+
+    void fail(std::error_code ec) {
+        if (!connected_) return;
+        connected_ = false;
+        std::error_code ignored;
+        socket_.close(ignored);
+        flush_pending();
+        if (on_lost) on_lost(ec);
+    }
+
+    void flush_pending() {
+        auto pending = std::move(pending_);
+        pending_.clear();
+        for (auto& h : pending)
+            if (h) h(lost_reply());
+    }
+
+    asio::ip::tcp::socket socket_;
+    redisReader* reader_;
+    char buffer_[16 * 1024];
+    std::deque<reply_handler> pending_;
+    std::string out_, sending_;
+    bool writing_ = false;
+    bool connected_ = false;
+};
+
+} // namespace detail
+
+/// Connects a broker (basic_broker<...>) to the other processes through Redis.
+template <class Broker>
+class redis_backplane {
+public:
+    using connection_type = typename Broker::connection_ptr::element_type;
+
+    /// Called on the backplane's strand with what went wrong (connect failed,
+    /// connection lost, a command failed). Delivery to local subscribers goes on.
+    std::function<void(std::error_code, const std::string&)> on_error;
+
+    redis_backplane(asio::io_context& io, Broker& rooms, redis_options options = {})
+        : strand_(asio::make_strand(io)), timer_(strand_), broker_(rooms), options_(std::move(options)),
+          node_(make_node_id()), channel_(options_.prefix + "bus"), backoff_(options_.min_backoff) {}
+    redis_backplane(const redis_backplane&) = delete;
+    redis_backplane& operator=(const redis_backplane&) = delete;
+    ~redis_backplane() { stop(); }
+
+    /// Connect (and keep reconnecting); presence changes of the broker are
+    /// counted in Redis from now on (this sets broker.on_join/on_leave and
+    /// calls the handlers that were there before).
+    void start() {
+        auto join = broker_.on_join, leave = broker_.on_leave;
+        broker_.on_join = [this, join](const std::string& topic, const auto& c) {
+            presence_change(topic, 1);
+            if (join) join(topic, c);
+        };
+        broker_.on_leave = [this, leave](const std::string& topic, const auto& c) {
+            presence_change(topic, -1);
+            if (leave) leave(topic, c);
+        };
+        asio::post(strand_, [this] {
+            stopped_ = false;
+            connect();
+        });
+    }
+
+    /// Disconnect and stop reconnecting; waits for nothing. This process's
+    /// presence counts are removed from Redis when the connection is up.
+    void stop() {
+        if (stopped_.exchange(true)) return;
+        asio::post(strand_,
+                   [cmd = cmd_, sub = sub_, prefix = options_.prefix, node = node_, topics = broker_.topics()]() {
+                       if (cmd && cmd->connected()) {
+                           for (const auto& t : topics)
+                               cmd->command({"HDEL", prefix + "presence:" + t.first, node});
+                           cmd->command({"QUIT"}, [cmd](const auto&) { cmd->close(); });
+                       }
+                       if (sub) sub->close();
+                   });
+        std::error_code ignored;
+        timer_.cancel();
+    }
+
+    /// Publish to the local subscribers now, and through Redis to every other
+    /// process's. Returns the number of local deliveries. Any thread.
+    std::size_t publish(std::string_view topic, message_kind kind, std::string_view payload,
+                        const connection_type* except = nullptr) {
+        auto message = prepared_message::make(kind, payload);
+        const auto n = broker_.publish(topic, message, except);
+        std::string envelope = node_;
+        envelope += '\n';
+        envelope += kind == message_kind::text ? 't' : 'b';
+        envelope.append(topic.data(), topic.size());
+        envelope += '\n';
+        envelope.append(payload.data(), payload.size());
+        asio::post(strand_, [this, e = std::move(envelope)] {
+            if (!cmd_ || !cmd_->connected()) {
+                ++dropped_;
+                return;
+            }
+            cmd_->command({"PUBLISH", channel_, e}, [this](const detail::redis_reply& r) {
+                if (r.is_error()) {
+                    ++dropped_;
+                    report({}, "PUBLISH failed: " + r.str);
+                }
+            });
+        });
+        return n;
+    }
+
+    /// Members of `topic` across every process (from Redis); -1 when Redis is
+    /// unreachable. `done` runs on the backplane's strand.
+    void global_count(std::string_view topic, std::function<void(long long)> done) {
+        asio::post(strand_, [this, key = options_.prefix + "presence:" + std::string(topic), done = std::move(done)] {
+            if (!cmd_ || !cmd_->connected()) return done(-1);
+            cmd_->command({"HVALS", key}, [done](const detail::redis_reply& r) {
+                if (r.is_error()) return done(-1);
+                long long sum = 0;
+                for (const auto& v : r.elements)
+                    sum += std::atoll(v.str.c_str());
+                done(sum);
+            });
+        });
+    }
+
+    bool connected() const noexcept { return connected_.load(); }
+    /// Publishes that could not be forwarded to Redis (it was down or refused them).
+    std::uint64_t dropped() const noexcept { return dropped_.load(); }
+    /// Messages received from other processes and delivered locally.
+    std::uint64_t received() const noexcept { return received_.load(); }
+    const std::string& node_id() const noexcept { return node_; }
+
+private:
+    using strand_type = asio::strand<asio::io_context::executor_type>;
+    using link = detail::redis_connection<strand_type>;
+
+    static std::string make_node_id() {
+        std::random_device rd;
+        const std::uint64_t v = (std::uint64_t{rd()} << 32) ^ rd();
+        static const char* hex = "0123456789abcdef";
+        std::string id(16, '0');
+        for (int i = 0; i < 16; ++i)
+            id[static_cast<std::size_t>(i)] = hex[(v >> (4 * i)) & 0xF];
+        return id;
+    }
+
+    void report(std::error_code ec, const std::string& what) {
+        if (on_error) on_error(ec, what);
+    }
+
+    // On the strand from here on.
+    void connect() {
+        if (stopped_) return;
+        auto sub = std::make_shared<link>(strand_);
+        auto cmd = std::make_shared<link>(strand_);
+        sub_ = sub;
+        cmd_ = cmd;
+        auto remaining = std::make_shared<int>(2);
+        auto failed = std::make_shared<bool>(false);
+        const auto done = [this, sub, cmd, remaining, failed](std::error_code ec) {
+            if (ec && !*failed) {
+                *failed = true;
+                report(ec, "cannot connect to Redis at " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                               ec.message());
+            }
+            if (--*remaining > 0) return;
+            if (*failed || stopped_) {
+                sub->close();
+                cmd->close();
+                return retry();
+            }
+            established(sub, cmd);
+        };
+        sub->connect(options_.host, options_.port, done);
+        cmd->connect(options_.host, options_.port, done);
+    }
+
+    void established(const std::shared_ptr<link>& sub, const std::shared_ptr<link>& cmd) {
+        const auto lost = [this, sub, cmd](std::error_code ec) {
+            if (sub_ != sub) return; // already replaced
+            connected_ = false;
+            sub->close();
+            cmd->close();
+            report(ec, "Redis connection lost: " + ec.message());
+            retry();
+        };
+        sub->on_lost = lost;
+        cmd->on_lost = lost;
+        sub->on_push = [this](const detail::redis_reply& r) { deliver(r.elements[2].str); };
+        sub->command({"SUBSCRIBE", channel_}, [this, cmd](const detail::redis_reply& r) {
+            if (r.is_error()) return report({}, "SUBSCRIBE failed: " + r.str);
+            connected_ = true;
+            backoff_ = options_.min_backoff;
+            // Redis may have restarted empty: put this process's presence back.
+            for (const auto& [topic, count] : broker_.topics())
+                cmd->command({"HSET", options_.prefix + "presence:" + topic, node_, std::to_string(count)});
+        });
+    }
+
+    void retry() {
+        if (stopped_) return;
+        timer_.expires_after(backoff_);
+        backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+        timer_.async_wait([this](std::error_code ec) {
+            if (!ec) connect();
+        });
+    }
+
+    void deliver(const std::string& envelope) {
+        const auto first = envelope.find('\n');
+        if (first == std::string::npos || envelope.compare(0, first, node_) == 0) return; // ours: delivered already
+        const auto second = envelope.find('\n', first + 1);
+        if (second == std::string::npos || second < first + 2) return;
+        const auto kind = envelope[first + 1] == 't' ? message_kind::text : message_kind::binary;
+        const std::string_view topic(envelope.data() + first + 2, second - first - 2);
+        ++received_;
+        broker_.publish(topic, prepared_message::make(kind, std::string_view(envelope).substr(second + 1)));
+    }
+
+    void presence_change(const std::string& topic, int delta) {
+        asio::post(strand_, [this, topic, delta] {
+            if (!cmd_ || !cmd_->connected()) return; // put back by the resync after reconnecting
+            cmd_->command({"HINCRBY", options_.prefix + "presence:" + topic, node_, std::to_string(delta)});
+        });
+    }
+
+    strand_type strand_;
+    asio::steady_timer timer_;
+    Broker& broker_;
+    redis_options options_;
+    std::string node_;
+    std::string channel_;
+    std::chrono::milliseconds backoff_;
+    std::shared_ptr<link> sub_, cmd_;
+    std::atomic<bool> stopped_{true};
+    std::atomic<bool> connected_{false};
+    std::atomic<std::uint64_t> dropped_{0}, received_{0};
+};
+
+} // namespace duplex::pubsub

@@ -1,0 +1,197 @@
+// The Redis backplane against a real redis-server started by the test on a
+// free loopback port: two servers, each with its own broker and backplane (as
+// two processes would have), exchange publishes and count presence together;
+// killing Redis keeps local delivery going, and its return restores the rest.
+#include <duplex/duplex.hpp>
+#include <duplex/pubsub.hpp>
+
+#include "support/catch.hpp"
+#include "support/loopback.hpp"
+
+#if defined(DUPLEX_HAS_REDIS)
+#include <duplex/pubsub/redis_backplane.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace duplex_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::uint16_t free_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+// redis-server as a child process, in memory only, on 127.0.0.1:port.
+class redis_process {
+public:
+    explicit redis_process(std::uint16_t port) : port_(port) { start(); }
+    ~redis_process() { stop(); }
+    void start() {
+        const std::string port = std::to_string(port_);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+            ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no", "--loglevel", "warning", static_cast<char*>(nullptr));
+            std::_Exit(127);
+        }
+        REQUIRE(pid_ > 0);
+        // Ready once it answers PING.
+        bool ready = false;
+        for (int i = 0; i < 200 && !ready; ++i) {
+            std::this_thread::sleep_for(20ms);
+            asio::io_context io;
+            asio::ip::tcp::socket s(io);
+            std::error_code ec;
+            s.connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
+            if (ec) continue;
+            asio::write(s, asio::buffer(std::string("PING\r\n")), ec);
+            char reply[16] = {};
+            s.read_some(asio::buffer(reply), ec);
+            ready = !ec && std::string(reply).rfind("+PONG", 0) == 0;
+        }
+        REQUIRE(ready);
+    }
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL); // like a crash: no goodbye to the clients
+        ::waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    std::uint16_t port_;
+    pid_t pid_ = -1;
+};
+
+template <class Fn>
+bool eventually(Fn fn, std::chrono::milliseconds limit = 10000ms) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (fn()) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return fn();
+}
+
+// One "process": a server, its broker and its backplane, on an io thread.
+struct node {
+    io_thread thread;
+    duplex::server server{thread.io};
+    duplex::pubsub::broker broker;
+    duplex::pubsub::redis_backplane<duplex::pubsub::broker> bus;
+    std::mutex mutex;
+    std::vector<std::string> errors;
+    stop_before_destruction stop_first{thread};
+
+    explicit node(std::uint16_t redis_port)
+        : bus(thread.io, broker, duplex::pubsub::redis_options{"127.0.0.1", redis_port, "duplex-test:", 50ms, 400ms}) {
+        bus.on_error = [this](std::error_code, const std::string& what) {
+            std::lock_guard<std::mutex> lock(mutex);
+            errors.push_back(what);
+        };
+        auto& ep = server.route("/ps");
+        ep.on_message = [this](const auto& c, const duplex::message& m) {
+            const std::string text(m.data);
+            if (text.rfind("sub ", 0) == 0) {
+                broker.subscribe(c, text.substr(4));
+                c->send_text("subscribed");
+            } else if (text.rfind("pub ", 0) == 0) {
+                const auto space = text.find(' ', 4);
+                bus.publish(text.substr(4, space - 4), duplex::message_kind::text, text.substr(space + 1), c.get());
+            } else {
+                c->send_text(text); // echo: a marker
+            }
+        };
+        ep.on_close = [this](const auto& c, const duplex::close_info&) { broker.unsubscribe_all(*c); };
+        REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+        bus.start();
+    }
+    std::size_t error_count() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return errors.size();
+    }
+    long long global_count(const std::string& topic) {
+        std::promise<long long> result;
+        auto f = result.get_future();
+        bus.global_count(topic, [&result](long long n) { result.set_value(n); });
+        return f.wait_for(5s) == std::future_status::ready ? f.get() : -2;
+    }
+};
+
+struct peer {
+    raw_client raw;
+    explicit peer(std::uint16_t port) : raw(port) { REQUIRE(raw.upgrade("/ps").find(" 101 ") != std::string::npos); }
+    std::string ask(const std::string& text) {
+        raw.send(client_frame(0x1, text));
+        return raw.read_frame().second;
+    }
+    void send(const std::string& text) { raw.send(client_frame(0x1, text)); }
+    std::string next() { return raw.read_frame().second; }
+};
+
+} // namespace
+
+TEST_CASE("redis backplane: publishes and presence cross servers; Redis down and back", "[integration][redis]") {
+    const auto port = free_port();
+    redis_process redis(port);
+    node a(port), b(port);
+    REQUIRE(eventually([&] { return a.bus.connected() && b.bus.connected(); }));
+
+    peer a1(a.server.port()), a2(a.server.port()), b1(b.server.port());
+    for (auto* p : {&a1, &a2, &b1})
+        CHECK(p->ask("sub room/x") == "subscribed");
+    CHECK(eventually([&] { return a.global_count("room/x") == 3 && b.global_count("room/x") == 3; }));
+
+    a1.send("pub room/x hello from a");
+    CHECK(a2.next() == "hello from a");  // local
+    CHECK(b1.next() == "hello from a");  // through Redis
+    CHECK(a1.ask("marker") == "marker"); // the sender got nothing back, not even from Redis
+    b1.send("pub room/x hello from b");
+    CHECK(a1.next() == "hello from b");
+    CHECK(a2.next() == "hello from b");
+    CHECK(b1.ask("marker") == "marker");
+    CHECK(a.bus.received() == 1);
+    CHECK(b.bus.received() == 1);
+
+    // Redis dies: both servers keep running and keep delivering locally.
+    redis.stop();
+    CHECK(eventually([&] { return !a.bus.connected() && !b.bus.connected(); }));
+    CHECK(eventually([&] { return a.error_count() > 0 && b.error_count() > 0; }));
+    a1.send("pub room/x while redis is down");
+    CHECK(a2.next() == "while redis is down");
+    CHECK(b1.ask("marker") == "marker"); // could not cross
+    CHECK(eventually([&] { return a.bus.dropped() == 1; }));
+    CHECK(a.global_count("room/x") == -1);
+
+    // Redis comes back empty: the backplanes reconnect and put their presence back.
+    redis.start();
+    REQUIRE(eventually([&] { return a.bus.connected() && b.bus.connected(); }));
+    CHECK(eventually([&] { return a.global_count("room/x") == 3; }));
+    b1.send("pub room/x redis is back");
+    CHECK(a1.next() == "redis is back");
+    CHECK(a2.next() == "redis is back");
+
+    // Leaving is counted across servers too.
+    a.broker.unsubscribe_all(*a.broker.members("room/x").front());
+    CHECK(eventually([&] { return b.global_count("room/x") == 2; }));
+}
+
+#endif // DUPLEX_HAS_REDIS
