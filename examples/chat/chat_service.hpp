@@ -1,0 +1,248 @@
+// The chat's rooms on a pub/sub broker: JSON events in, JSON events out.
+//
+// Client to server (one JSON object per text message):
+//   {"type":"join","room":R,"last_seq":N}  join R; N (optional) is the last
+//                                          sequence number seen there, to resume
+//   {"type":"leave","room":R}
+//   {"type":"create","room":R}             create R ([a-z0-9-]{1,32}) and join it
+//   {"type":"message","room":R,"text":T}
+//   {"type":"typing","room":R}
+// Server to client:
+//   {"type":"welcome","name":U,"epoch":E}  E changes when the server restarts
+//   {"type":"rooms","rooms":[{"name":R,"count":N,"users":[U...]}...]}
+//   {"type":"joined","room":R,"resync":B,"replayed":N}  resync: drop what you
+//                                          have of R, its last messages follow
+//   {"type":"message","room":R,"seq":N,"from":U,"text":T,"time":MS}
+//   {"type":"notice","room":R,"seq":N,"event":"join"|"leave","user":U,"time":MS}
+//   {"type":"typing","room":R,"from":U}
+//   {"type":"error","error":TEXT}
+//
+// Everything runs on the io_context's one thread.
+#pragma once
+
+#include <duplex/pubsub.hpp>
+
+#include <asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace example::chat {
+
+/// What each connection carries (Config::user_data).
+struct session {
+    std::string name;                                    ///< from the verified token
+    duplex::pubsub::token_bucket publishes{2, 10};       ///< messages and room creations
+    std::chrono::steady_clock::time_point last_typing{}; ///< typing events are thinned out
+};
+
+struct chat_config : duplex::config::server {
+    using user_data = session;
+    static constexpr std::size_t max_message_size = 16 * 1024;
+    static constexpr std::size_t max_frame_size = 16 * 1024;
+};
+
+using chat_server = duplex::basic_server<chat_config>;
+using connection = chat_server::connection_type;
+using connection_ptr = std::shared_ptr<connection>;
+using broker = duplex::pubsub::basic_broker<connection>;
+
+/// Room names: 1-32 of [a-z0-9-].
+inline bool is_valid_room_name(std::string_view name) {
+    if (name.empty() || name.size() > 32) return false;
+    return std::all_of(name.begin(), name.end(),
+                       [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'; });
+}
+
+class chat_service {
+public:
+    static constexpr std::size_t history_length = 50;
+    static constexpr std::size_t max_rooms = 100;
+    static constexpr std::size_t max_text_bytes = 4000;
+
+    chat_service(asio::io_context& io, std::string epoch) : io_(io), epoch_(std::move(epoch)) {
+        for (const char* room : {"general", "tech", "random"})
+            add_room(room);
+        rooms_.on_join = [this](const std::string& topic, const connection_ptr&) {
+            if (is_room_topic(topic)) schedule_room_list();
+        };
+        rooms_.on_leave = [this](const std::string& topic, const connection_ptr& c) {
+            if (!is_room_topic(topic)) return;
+            publish_notice(topic, "leave", c->data().name);
+            schedule_room_list();
+        };
+    }
+
+    void on_open(const connection_ptr& c) {
+        rooms_.subscribe(c, lobby_topic);
+        send(c, {{"type", "welcome"}, {"name", c->data().name}, {"epoch", epoch_}});
+        send(c, room_list());
+    }
+
+    void on_close(const connection& c) { rooms_.unsubscribe_all(c); }
+
+    void on_message(const connection_ptr& c, const duplex::message& m) {
+        if (m.kind != duplex::message_kind::text) return error(c, "messages are JSON text");
+        const auto event = nlohmann::json::parse(m.data.begin(), m.data.end(), nullptr, false);
+        if (!event.is_object() || !event.contains("type") || !event["type"].is_string())
+            return error(c, "expected a JSON object with a \"type\"");
+        const auto type = event["type"].get<std::string>();
+        const auto room =
+            event.contains("room") && event["room"].is_string() ? event["room"].get<std::string>() : std::string();
+        if (type == "join")
+            join(c, room,
+                 event.contains("last_seq") && event["last_seq"].is_number_unsigned()
+                     ? event["last_seq"].get<std::uint64_t>()
+                     : 0);
+        else if (type == "leave")
+            rooms_.unsubscribe(c, topic_of(room));
+        else if (type == "create")
+            create(c, room);
+        else if (type == "message")
+            post(c, room, event.contains("text") && event["text"].is_string() ? event["text"].get<std::string>() : "");
+        else if (type == "typing")
+            typing(c, room);
+        else
+            error(c, "unknown type");
+    }
+
+private:
+    static constexpr std::string_view lobby_topic = "lobby";
+
+    static std::string topic_of(std::string_view room) { return "room/" + std::string(room); }
+    static bool is_room_topic(std::string_view topic) { return topic.substr(0, 5) == "room/"; }
+    static std::int64_t now_ms() {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+    static std::string dump(const nlohmann::json& j) {
+        // Text frames carried valid UTF-8, but never let a bad byte throw here.
+        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    static void send(const connection_ptr& c, const nlohmann::json& j) { c->send_text(dump(j)); }
+    static void error(const connection_ptr& c, std::string_view text) { send(c, {{"type", "error"}, {"error", text}}); }
+
+    bool room_exists(std::string_view room) const {
+        return std::find(room_names_.begin(), room_names_.end(), room) != room_names_.end();
+    }
+    bool is_member(const connection& c, const std::string& topic) const {
+        const auto subscriptions = rooms_.subscriptions(c);
+        return std::find(subscriptions.begin(), subscriptions.end(), topic) != subscriptions.end();
+    }
+    bool allow_publish(const connection_ptr& c) {
+        static const duplex::pubsub::limit_policy policy{
+            duplex::pubsub::limit_action::reply_error, R"({"type":"error","error":"rate limit exceeded: slow down"})"};
+        return duplex::pubsub::enforce(c->data().publishes.try_take(), c, policy);
+    }
+
+    void add_room(const std::string& room) {
+        room_names_.push_back(room);
+        rooms_.keep_history(topic_of(room), history_length);
+    }
+
+    void join(const connection_ptr& c, const std::string& room, std::uint64_t last_seq) {
+        if (!room_exists(room)) return error(c, "no such room");
+        const auto topic = topic_of(room);
+        const bool already = is_member(*c, topic);
+        // Subscribes and replays what was missed in one step; when the history
+        // does not reach back that far (or the server restarted), the page
+        // drops what it has and gets the last messages instead.
+        const auto result = rooms_.resume(c, topic, last_seq);
+        if (result.status == duplex::pubsub::replay_status::too_far_behind) {
+            send(c, {{"type", "joined"}, {"room", room}, {"resync", true}, {"replayed", 0}});
+            rooms_.replay(c, topic, result.last > history_length ? result.last - history_length : 0);
+        } else {
+            send(c, {{"type", "joined"}, {"room", room}, {"resync", false}, {"replayed", result.sent}});
+        }
+        if (!already) publish_notice(topic, "join", c->data().name);
+    }
+
+    void create(const connection_ptr& c, const std::string& room) {
+        if (!is_valid_room_name(room)) return error(c, "room names are 1-32 of a-z, 0-9 and -");
+        if (!room_exists(room)) {
+            if (room_names_.size() >= max_rooms) return error(c, "too many rooms");
+            if (!allow_publish(c)) return;
+            add_room(room);
+            schedule_room_list();
+        }
+        join(c, room, 0);
+    }
+
+    void post(const connection_ptr& c, const std::string& room, const std::string& text) {
+        const auto topic = topic_of(room);
+        if (!is_member(*c, topic)) return error(c, "join the room first");
+        if (text.empty() || text.size() > max_text_bytes) return error(c, "messages are 1-4000 bytes");
+        if (!allow_publish(c)) return;
+        const auto& from = c->data().name;
+        rooms_.publish_sequenced(topic, duplex::message_kind::text, [&](std::uint64_t seq) {
+            return dump({{"type", "message"},
+                         {"room", room},
+                         {"seq", seq},
+                         {"from", from},
+                         {"text", text},
+                         {"time", now_ms()}});
+        });
+    }
+
+    void typing(const connection_ptr& c, const std::string& room) {
+        const auto topic = topic_of(room);
+        if (!is_member(*c, topic)) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - c->data().last_typing < std::chrono::milliseconds(500)) return;
+        c->data().last_typing = now;
+        // Straight to the members, not through publish(): typing stays out of the history.
+        const auto message = duplex::prepared_message::make(
+            duplex::message_kind::text, dump({{"type", "typing"}, {"room", room}, {"from", c->data().name}}));
+        for (const auto& member : rooms_.members(topic))
+            if (member != c) member->send(message);
+    }
+
+    void publish_notice(const std::string& topic, std::string_view event, const std::string& user) {
+        const auto room = topic.substr(5);
+        rooms_.publish_sequenced(topic, duplex::message_kind::text, [&](std::uint64_t seq) {
+            return dump({{"type", "notice"},
+                         {"room", room},
+                         {"seq", seq},
+                         {"event", event},
+                         {"user", user},
+                         {"time", now_ms()}});
+        });
+    }
+
+    nlohmann::json room_list() const {
+        auto list = nlohmann::json::array();
+        for (const auto& room : room_names_) {
+            auto users = nlohmann::json::array();
+            for (const auto& member : rooms_.members(topic_of(room)))
+                users.push_back(member->data().name);
+            list.push_back({{"name", room}, {"count", users.size()}, {"users", users}});
+        }
+        return {{"type", "rooms"}, {"rooms", list}};
+    }
+
+    // Joins and leaves come in bursts (a closing connection leaves all its
+    // rooms): send everyone one list after the burst.
+    void schedule_room_list() {
+        if (room_list_pending_) return;
+        room_list_pending_ = true;
+        asio::post(io_, [this] {
+            room_list_pending_ = false;
+            rooms_.publish(lobby_topic, duplex::message_kind::text, dump(room_list()));
+        });
+    }
+
+    asio::io_context& io_;
+    std::string epoch_;
+    broker rooms_;
+    std::vector<std::string> room_names_; // in creation order
+    bool room_list_pending_ = false;
+};
+
+} // namespace example::chat

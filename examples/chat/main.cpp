@@ -1,0 +1,183 @@
+// chat_server: a multi-room chat that serves its own page at "/".
+//
+//   chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS]
+//
+// POST /login?name=NAME answers {"name","token","expires"} (and sets the token
+// as a cookie for /ws); the WebSocket endpoint /ws wants that token in the
+// query (?token=...) or the cookie, and answers 401 before the upgrade without
+// a valid one. Rooms, history, resume and rate limits: see chat_service.hpp.
+//
+// Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
+// connection with 1001 and exit 0.
+#include "chat_service.hpp"
+#include "page.hpp"
+#include "token.hpp"
+
+#include <duplex/duplex.hpp>
+
+#include <asio/signal_set.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+using namespace example::chat;
+
+struct options {
+    std::string host = "127.0.0.1";
+    unsigned port = 8080;
+    std::string secret; // empty: a random one per run
+    long long token_ttl = 3600;
+};
+
+[[noreturn]] void usage(const char* problem) {
+    std::fprintf(stderr,
+                 "chat_server: %s\nusage: chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS]\n",
+                 problem);
+    std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
+            return argv[++i];
+        };
+        try {
+            if (arg == "--host")
+                o.host = value();
+            else if (arg == "--port")
+                o.port = static_cast<unsigned>(std::stoul(value()));
+            else if (arg == "--secret")
+                o.secret = value();
+            else if (arg == "--token-ttl")
+                o.token_ttl = std::stoll(value());
+            else if (arg == "--help" || arg == "-h")
+                usage("help");
+            else
+                usage(("unknown option " + arg).c_str());
+        } catch (const std::logic_error&) {
+            usage(("bad value for " + arg).c_str());
+        }
+    }
+    if (o.port > 65535) usage("port must be 0-65535");
+    if (o.token_ttl < 0) usage("--token-ttl must be 0 or more");
+    return o;
+}
+
+std::string json_response_body(const nlohmann::json& j) {
+    return j.dump() + "\n";
+}
+
+// POST /login?name=NAME: a signed token for NAME.
+duplex::http_response login(const duplex::handshake::http_request& request, const token_signer& signer) {
+    duplex::http_response response;
+    response.content_type = "application/json";
+    response.headers.emplace_back("Cache-Control", "no-store");
+    if (request.method() != "POST") {
+        response.status = 405;
+        response.headers.emplace_back("Allow", "POST");
+        response.body = json_response_body({{"error", "use POST"}});
+        return response;
+    }
+    // Valid names need no percent-decoding; an encoded character makes the name invalid.
+    std::string_view name;
+    const auto query = request.query();
+    for (std::size_t pos = 0; pos <= query.size();) {
+        auto end = query.find('&', pos);
+        if (end == std::string_view::npos) end = query.size();
+        const auto pair = query.substr(pos, end - pos);
+        if (pair.substr(0, 5) == "name=") name = pair.substr(5);
+        pos = end + 1;
+    }
+    if (!is_valid_user_name(name)) {
+        response.status = 400;
+        response.body = json_response_body({{"error", "names are 1-32 of A-Z, a-z, 0-9, _ and -"}});
+        return response;
+    }
+    const auto issued = signer.issue(name);
+    response.headers.emplace_back("Set-Cookie", "chat_token=" + issued.token + "; Path=/ws; HttpOnly; SameSite=Strict");
+    response.body = json_response_body({{"name", name}, {"token", issued.token}, {"expires", issued.expires}});
+    return response;
+}
+
+// A page from another site must not open a socket with this site's cookie.
+bool same_origin(std::string_view origin, std::string_view host) {
+    if (origin.empty()) return true; // not a browser
+    for (std::string_view scheme : {"http://", "https://"})
+        if (origin.substr(0, scheme.size()) == scheme)
+            return duplex::handshake::iequals(origin.substr(scheme.size()), host);
+    return false;
+}
+
+std::string random_epoch() {
+    unsigned char bytes[9];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+    return base64url(bytes, sizeof bytes);
+}
+
+int run(const options& o) {
+    asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+    chat_server server{io};
+    const token_signer signer(o.secret, std::chrono::seconds(o.token_ttl));
+    chat_service chat(io, random_epoch());
+
+    auto& ws = server.route("/ws");
+    ws.on_upgrade = [&signer](duplex::upgrade_request<connection>& request) {
+        if (!same_origin(request.origin(), request.header("Host").value_or(std::string_view{})))
+            return request.reject(403, "cross-origin WebSocket refused");
+        auto token = request.query_param("token");
+        if (token.empty()) token = request.cookie("chat_token");
+        auto name = signer.verify(token);
+        if (!name) return request.reject(401, "missing, invalid or expired token", {{"Cache-Control", "no-store"}});
+        request.data().name = std::move(*name);
+    };
+    ws.on_open = [&chat](const connection_ptr& c) { chat.on_open(c); };
+    ws.on_message = [&chat](const connection_ptr& c, const duplex::message& m) { chat.on_message(c, m); };
+    ws.on_close = [&chat](const connection_ptr& c, const duplex::close_info&) { chat.on_close(*c); };
+
+    server.on_http([&signer](const duplex::handshake::http_request& request) {
+        duplex::http_response response;
+        if (request.path() == "/" || request.path() == "/index.html") {
+            response.content_type = "text/html; charset=utf-8";
+            response.headers.emplace_back("Content-Security-Policy",
+                                          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+            response.body = std::string(example::chat_page);
+        } else if (request.path() == "/login") {
+            response = login(request, signer);
+        } else if (request.path() == "/health") {
+            response.body = "ok\n";
+        } else {
+            response.status = 404;
+            response.body = "not found\n";
+        }
+        return response;
+    });
+
+    if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
+        std::fprintf(stderr, "chat_server: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, ec.message().c_str());
+        return 1;
+    }
+    const bool v6 = o.host.find(':') != std::string::npos;
+    std::printf("listening on %s%s%s:%u\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
+    std::fflush(stdout);
+    std::fprintf(stderr, "open http://%s%s%s:%u/ in a browser\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "",
+                 server.port());
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code ec, int) {
+        if (!ec) server.stop(); // close 1001, then io.run() returns when all are gone
+    });
+    io.run();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    return run(parse(argc, argv));
+}
