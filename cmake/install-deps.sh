@@ -9,7 +9,8 @@ check_only=0
 [ "${1:-}" = "--check" ] && check_only=1
 
 packages=(cmake make g++ clang libclang-rt-14-dev clang-format libasio-dev catch2 libssl-dev zlib1g-dev
-          libbenchmark-dev nlohmann-json3-dev python3 python3-websockets openssl git chromium)
+          libbenchmark-dev nlohmann-json3-dev libhiredis-dev redis-server python3 python3-websockets openssl git
+          chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 if [ "$(uname -s)" = "Darwin" ]; then
