@@ -118,7 +118,7 @@ struct connection {
     std::unique_ptr<deflate_state> deflate;
     std::string compressed; // inbox payload of a compressed message in progress
     bool compressed_message = false;
-    std::string payload;      // of the message in flight (varies with --deflate)
+    std::string payload; // of the message in flight (varies with --deflate)
     std::uint64_t sequence = 0;
     std::string frame;          // the masked frame this connection sends
     std::string inbox;          // bytes received, not yet a full frame
@@ -132,10 +132,10 @@ struct connection {
 // numbers and words from a small vocabulary, different in every message
 // (`seed`), so compression finds structure but no whole-message repeats.
 std::string json_payload(std::size_t size, std::uint64_t seed) {
-    static const char* const words[] = {"hello", "world", "price", "update", "room", "general", "typing", "online",
-                                        "offline", "order", "filled", "cancel", "market", "limit", "alice", "bob",
-                                        "carol", "dave", "status", "ok", "error", "ping", "latency", "chart",
-                                        "server", "client", "message", "channel", "topic", "join", "leave", "new"};
+    static const char* const words[] = {
+        "hello",   "world",  "price",  "update", "room",    "general", "typing", "online", "offline", "order", "filled",
+        "cancel",  "market", "limit",  "alice",  "bob",     "carol",   "dave",   "status", "ok",      "error", "ping",
+        "latency", "chart",  "server", "client", "message", "channel", "topic",  "join",   "leave",   "new"};
     std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
     const auto next = [&x] {
         x ^= x << 13;
@@ -248,12 +248,11 @@ int main(int argc, char** argv) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(o.port));
     inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr);
-    const std::string request = "GET / HTTP/1.1\r\nHost: " + o.host +
-                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-                                (o.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-                                           : "") +
-                                "\r\n";
+    const std::string request =
+        "GET / HTTP/1.1\r\nHost: " + o.host +
+        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+        (o.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") + "\r\n";
     std::uint64_t wire_bytes = 0;
     for (int i = 0; i < o.connections; ++i) {
         auto& c = conns[static_cast<std::size_t>(i)];

@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
     unsigned short port = 0;
     int deflate = 0; // 1: Beast's defaults, 2: level 1
     for (int i = 1; i < argc; ++i) {
-        if (std::string(argv[i]) == "--port" && i + 1 < argc) port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
+        if (std::string(argv[i]) == "--port" && i + 1 < argc)
+            port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
         if (std::string(argv[i]) == "--deflate") deflate = 1;
         if (std::string(argv[i]) == "--deflate-level1") deflate = 2;
     }
