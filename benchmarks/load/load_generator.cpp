@@ -9,6 +9,12 @@
 //                              JSON-like text; every message is compressed with
 //                              context takeover and every echo inflated and checked)
 //
+//                  [--broadcast] (fan-out, as uWebSockets' broadcast_test: every
+//                              connection sends one message per round and the
+//                              server delivers each to all N connections; a round
+//                              ends when every connection has all N; messages
+//                              counts deliveries)
+//
 // bytes_per_message: frame bytes on the wire per round trip, both directions.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -38,7 +44,7 @@ struct options {
     std::string host = "127.0.0.1";
     int port = 0, connections = 100, size = 20;
     double duration = 5, warmup = 1;
-    bool text = false, json = false, idle = false, deflate = false;
+    bool text = false, json = false, idle = false, deflate = false, broadcast = false;
     long server_pid = 0;
 };
 
@@ -235,6 +241,8 @@ int main(int argc, char** argv) {
             o.idle = true;
         else if (a == "--deflate")
             o.deflate = true;
+        else if (a == "--broadcast")
+            o.broadcast = true;
         else
             die("unknown option " + a);
     }
@@ -314,6 +322,8 @@ int main(int argc, char** argv) {
             epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
         }
     };
+    std::uint64_t round_received = 0; // --broadcast: deliveries in the current round
+    auto round_started = clock_type::now();
     for (auto& c : conns)
         send_frame(c);
 
@@ -375,6 +385,21 @@ int main(int argc, char** argv) {
                     die("echo of the wrong size");
                 }
                 c.received = 0;
+                if (o.broadcast) {
+                    // A round ends when all N connections have all N messages; then all send again.
+                    if (++round_received < static_cast<std::uint64_t>(o.connections) * conns.size()) continue;
+                    round_received = 0;
+                    if (measuring) {
+                        messages += static_cast<std::uint64_t>(o.connections) * conns.size();
+                        latencies.push_back(
+                            std::chrono::duration<float, std::micro>(clock_type::now() - round_started).count());
+                    }
+                    if (clock_type::now() >= end) break;
+                    round_started = clock_type::now();
+                    for (auto& each : conns)
+                        send_frame(each);
+                    continue;
+                }
                 if (measuring) {
                     ++messages;
                     latencies.push_back(

@@ -3,6 +3,12 @@ interleaved and repeated in one run, reported as ratios against Beast.
 
 usage: /usr/bin/python3 benchmarks/load/run.py BUILD_DIR [--rounds 3] [--duration 5]
          [--cases 20,16384] [--connections 100] [--idle-connections 1000] [--deflate]
+         [--broadcast 100,1000]
+
+--broadcast N,...: fan-out in the style of uWebSockets' broadcast_test, against a
+Beast server that loops over its sessions (peers/beast_broadcast.cpp): N clients
+each send one 20-byte message per round and the server delivers every message
+to all N; reported in deliveries per second and per server CPU-second.
 
 --deflate: every server negotiates permessage-deflate (context takeover, as
 browsers offer it) and the load generator sends 1 KiB of JSON-like text by
@@ -31,6 +37,8 @@ parser.add_argument("--cases", default="20,16384")
 parser.add_argument("--connections", type=int, default=100)
 parser.add_argument("--idle-connections", type=int, default=1000)
 parser.add_argument("--deflate", action="store_true")
+parser.add_argument("--broadcast", default="",
+                    help="fan-out instead of echo: comma-separated connection counts, e.g. 100,1000")
 args = parser.parse_args()
 if args.deflate and args.cases == "20,16384":
     args.cases = "1024"
@@ -40,6 +48,11 @@ servers = {
     "duplex": [f"{build}/examples/echo_server", "--port", "0"],
     "beast": [f"{build}/benchmarks/load/duplex_bench_beast", "--port", "0"],
 }
+if args.broadcast:
+    servers = {
+        "duplex": [f"{build}/benchmarks/load/duplex_bench_broadcast", "--port", "0"],
+        "beast": [f"{build}/benchmarks/load/duplex_bench_beast_broadcast", "--port", "0"],
+    }
 servers = {k: v for k, v in servers.items() if os.path.exists(v[0])}
 here = os.path.dirname(os.path.abspath(__file__))
 node_modules = os.path.join(here, "..", "..", "tests", "interop", "node_modules")
@@ -79,6 +92,33 @@ def measure(name, extra):
         proc.terminate()
         proc.wait(timeout=10)
 
+
+if args.broadcast:
+    # Every connection sends one 20-byte message per round; the server delivers each to all.
+    rows = []
+    for n in [int(x) for x in args.broadcast.split(",")]:
+        runs = {}
+        for round_ in range(args.rounds):
+            for name in servers:
+                # Long enough for several whole rounds of the slower server (N*N deliveries each).
+                duration = min(60, max(args.duration, n * 0.02))
+                r = measure(name, ["--broadcast", "--connections", str(n), "--size", "20",
+                                   "--duration", str(duration), "--warmup", "1"])
+                runs.setdefault(name, []).append(r)
+        rows.append((n, runs))
+    print(f"Broadcast fan-out, 20 B binary, one server thread; {args.rounds} interleaved rounds of "
+          f"{args.duration:g} s; {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores\n")
+    print("| connections | server | deliveries/s median (min-max) | deliveries per server CPU-s | x Beast (per CPU-s) | round p50 ms |")
+    print("|---|---|---|---|---|---|")
+    for n, runs in rows:
+        beast = statistics.median(r["messages_per_cpu_second"] for r in runs.get("beast", [{"messages_per_cpu_second": 0}]))
+        for name, rs in runs.items():
+            rate = [r["messages_per_second"] for r in rs]
+            per_cpu = statistics.median(r["messages_per_cpu_second"] for r in rs)
+            ratio = f"{per_cpu / beast:.2f}" if beast else "-"
+            print(f"| {n} | {name} | {statistics.median(rate):,.0f} ({min(rate):,.0f}-{max(rate):,.0f}) | "
+                  f"{per_cpu:,.0f} | {ratio} | {statistics.median(r['p50_us'] for r in rs) / 1000:.1f} |")
+    sys.exit(0)
 
 results = {}
 for size in [int(s) for s in args.cases.split(",")]:
