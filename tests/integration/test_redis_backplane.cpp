@@ -171,6 +171,27 @@ TEST_CASE("redis backplane: publishes and presence cross servers; Redis down and
     CHECK(a.bus.received() == 1);
     CHECK(b.bus.received() == 1);
 
+    // Sequence numbers shared through Redis: every server keeps the same numbers
+    // in its history, so a client can resume on a server other than the one it left.
+    a.broker.keep_history("feed", 10);
+    b.broker.keep_history("feed", 10);
+    peer feed_b(b.server.port());
+    CHECK(feed_b.ask("sub feed") == "subscribed");
+    for (int i = 0; i < 3; ++i)
+        (i % 2 ? b : a).bus.publish_sequenced("feed", duplex::message_kind::text, [](std::uint64_t seq) {
+            return "feed:" + std::to_string(seq);
+        });
+    for (int i = 1; i <= 3; ++i)
+        CHECK(feed_b.next() == "feed:" + std::to_string(i));
+    CHECK(eventually([&] { return a.broker.last_sequence("feed") == 3; }));
+    CHECK(b.broker.last_sequence("feed") == 3);
+    const auto moved = a.broker.members("room/x").front(); // a connection of a's, resuming "feed" after 1
+    const auto replayed = a.broker.replay(moved, "feed", 1);
+    CHECK(replayed.status == duplex::pubsub::replay_status::ok);
+    CHECK(replayed.sent == 2);
+    CHECK(a1.next() == "feed:2"); // a1 joined room/x first
+    CHECK(a1.next() == "feed:3");
+
     // Redis dies: both servers keep running and keep delivering locally.
     redis.stop();
     CHECK(eventually([&] { return !a.bus.connected() && !b.bus.connected(); }));

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -176,6 +177,31 @@ public:
             collect(topic, lists);
         }
         return {deliver(lists, message, except), sequence};
+    }
+
+    /// Publish a message numbered elsewhere (e.g. by a backplane's shared
+    /// counter): it is kept in the topic's history under `sequence`, in order,
+    /// and the topic's counter moves up to it.
+    std::size_t publish_at(std::string_view topic, std::uint64_t sequence, const message_ptr& message,
+                           const Connection* except = nullptr) {
+        if (!is_valid_topic(topic)) return 0;
+        std::vector<list_ptr> lists;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            auto& t = exact_[std::string(topic)];
+            if (sequence > t.sequence) t.sequence = sequence;
+            if (t.history_limit) {
+                auto at = t.history.end();
+                while (at != t.history.begin() && std::prev(at)->first > sequence)
+                    --at;
+                if (at == t.history.begin() || std::prev(at)->first != sequence)
+                    t.history.emplace(at, sequence, message);
+                while (t.history.size() > t.history_limit)
+                    t.history.pop_front();
+            }
+            collect(topic, lists);
+        }
+        return deliver(lists, message, except);
     }
 
     // ---- presence --------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include <duplex/prepared_message.hpp>
 
 #include <asio/connect.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -29,6 +30,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -261,7 +263,9 @@ public:
                        if (cmd && cmd->connected()) {
                            for (const auto& t : topics)
                                cmd->command({"HDEL", prefix + "presence:" + t.first, node});
-                           cmd->command({"QUIT"}, [cmd](const auto&) { cmd->close(); });
+                           cmd->command({"QUIT"}, [weak = std::weak_ptr<link>(cmd)](const auto&) {
+                               if (auto c = weak.lock()) c->close();
+                           });
                        }
                        if (sub) sub->close();
                    });
@@ -273,27 +277,38 @@ public:
     /// process's. Returns the number of local deliveries. Any thread.
     std::size_t publish(std::string_view topic, message_kind kind, std::string_view payload,
                         const connection_type* except = nullptr) {
-        auto message = prepared_message::make(kind, payload);
-        const auto n = broker_.publish(topic, message, except);
-        std::string envelope = node_;
-        envelope += '\n';
-        envelope += kind == message_kind::text ? 't' : 'b';
-        envelope.append(topic.data(), topic.size());
-        envelope += '\n';
-        envelope.append(payload.data(), payload.size());
-        asio::post(strand_, [this, e = std::move(envelope)] {
+        const auto n = broker_.publish(topic, prepared_message::make(kind, payload), except);
+        forward(std::string(topic), kind, std::string(payload), 0);
+        return n;
+    }
+
+    /// Publish with a sequence number shared by every process: Redis counts
+    /// (INCR), `make(sequence)` builds the payload, and every process keeps the
+    /// message in its broker's history under that number (broker.publish_at),
+    /// so a client can resume on any of them. Without Redis the number comes
+    /// from the local broker. `make` runs on the backplane's strand.
+    template <class Make>
+    void publish_sequenced(std::string_view topic, message_kind kind, Make make,
+                           const connection_type* except = nullptr) {
+        asio::post(strand_, [this, topic = std::string(topic), kind, make = std::move(make), except]() mutable {
             if (!cmd_ || !cmd_->connected()) {
                 ++dropped_;
+                broker_.publish_sequenced(topic, kind, make, except);
                 return;
             }
-            cmd_->command({"PUBLISH", channel_, e}, [this](const detail::redis_reply& r) {
-                if (r.is_error()) {
-                    ++dropped_;
-                    report({}, "PUBLISH failed: " + r.str);
-                }
-            });
+            cmd_->command({"INCR", options_.prefix + "seq:" + topic},
+                          [this, topic, kind, make = std::move(make), except](const detail::redis_reply& r) mutable {
+                              if (r.type != REDIS_REPLY_INTEGER || r.integer <= 0) {
+                                  report({}, "INCR failed: " + r.str);
+                                  broker_.publish_sequenced(topic, kind, make, except);
+                                  return;
+                              }
+                              const auto sequence = static_cast<std::uint64_t>(r.integer);
+                              std::string payload = make(sequence);
+                              broker_.publish_at(topic, sequence, prepared_message::make(kind, payload), except);
+                              forward(topic, kind, std::move(payload), sequence);
+                          });
         });
-        return n;
     }
 
     /// Members of `topic` across every process (from Redis); -1 when Redis is
@@ -364,11 +379,15 @@ private:
     }
 
     void established(const std::shared_ptr<link>& sub, const std::shared_ptr<link>& cmd) {
-        const auto lost = [this, sub, cmd](std::error_code ec) {
-            if (sub_ != sub) return; // already replaced
+        // Weak: each connection holds this handler, which must not keep them alive.
+        const auto lost = [this, weak_sub = std::weak_ptr<link>(sub),
+                           weak_cmd = std::weak_ptr<link>(cmd)](std::error_code ec) {
+            const auto s = weak_sub.lock();
+            const auto c = weak_cmd.lock();
+            if (!s || sub_ != s) return; // already replaced
             connected_ = false;
-            sub->close();
-            cmd->close();
+            s->close();
+            if (c) c->close();
             report(ec, "Redis connection lost: " + ec.message());
             retry();
         };
@@ -399,10 +418,41 @@ private:
         if (first == std::string::npos || envelope.compare(0, first, node_) == 0) return; // ours: delivered already
         const auto second = envelope.find('\n', first + 1);
         if (second == std::string::npos || second < first + 2) return;
+        const auto third = envelope.find('\n', second + 1);
+        if (third == std::string::npos) return;
         const auto kind = envelope[first + 1] == 't' ? message_kind::text : message_kind::binary;
         const std::string_view topic(envelope.data() + first + 2, second - first - 2);
+        const auto sequence = std::strtoull(envelope.c_str() + second + 1, nullptr, 10);
+        auto message = prepared_message::make(kind, std::string_view(envelope).substr(third + 1));
         ++received_;
-        broker_.publish(topic, prepared_message::make(kind, std::string_view(envelope).substr(second + 1)));
+        if (sequence)
+            broker_.publish_at(topic, sequence, message);
+        else
+            broker_.publish(topic, message);
+    }
+
+    // Envelope: node id, kind and topic, sequence number (0: none), payload; lines split by '\n'.
+    void forward(std::string topic, message_kind kind, std::string payload, std::uint64_t sequence) {
+        std::string envelope = node_;
+        envelope += '\n';
+        envelope += kind == message_kind::text ? 't' : 'b';
+        envelope += topic;
+        envelope += '\n';
+        envelope += std::to_string(sequence);
+        envelope += '\n';
+        envelope += payload;
+        asio::dispatch(strand_, [this, e = std::move(envelope)] {
+            if (!cmd_ || !cmd_->connected()) {
+                ++dropped_;
+                return;
+            }
+            cmd_->command({"PUBLISH", channel_, e}, [this](const detail::redis_reply& r) {
+                if (r.is_error()) {
+                    ++dropped_;
+                    report({}, "PUBLISH failed: " + r.str);
+                }
+            });
+        });
     }
 
     void presence_change(const std::string& topic, int delta) {
