@@ -519,7 +519,7 @@ private:
             asio::async_read_until(p->socket, p->request, "\r\n\r\n", [p](std::error_code ec2, std::size_t n) {
                 if (ec2) return;
                 const std::string head(asio::buffers_begin(p->request.data()),
-                                       asio::buffers_begin(p->request.data()) + n);
+                                       asio::buffers_begin(p->request.data()) + static_cast<std::ptrdiff_t>(n));
                 const auto at = head.find("Sec-WebSocket-Key: ");
                 const auto key = head.substr(at + 19, head.find("\r\n", at) - at - 19);
                 p->response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
