@@ -18,9 +18,18 @@
 //   {"type":"error","error":TEXT}
 //
 // Everything runs on the io_context's one thread.
+//
+// With a Redis backplane (enable_backplane), several chat servers share their
+// rooms: messages and join/leave notices cross processes with sequence numbers
+// counted in Redis (so a page can resume on another server), and the room list
+// shows member counts across all of them.
 #pragma once
 
 #include <duplex/pubsub.hpp>
+#if defined(DUPLEX_HAS_REDIS)
+#include <duplex/pubsub/redis_backplane.hpp>
+#endif
+#include <asio/steady_timer.hpp>
 
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>
@@ -28,6 +37,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -87,6 +98,25 @@ public:
 
     void on_close(const connection& c) { rooms_.unsubscribe_all(c); }
 
+#if defined(DUPLEX_HAS_REDIS)
+    /// Share rooms with the other chat servers using the same Redis.
+    void enable_backplane(const duplex::pubsub::redis_options& options) {
+        bus_ = std::make_unique<duplex::pubsub::redis_backplane<broker>>(io_, rooms_, options);
+        bus_->on_error = [](std::error_code, const std::string& what) {
+            std::fprintf(stderr, "chat_server: %s\n", what.c_str());
+        };
+        bus_->start();
+        refresh_counts(); // members on other servers come and go without telling us
+    }
+#endif
+    /// Stop background work so io_context::run() can return.
+    void stop() {
+#if defined(DUPLEX_HAS_REDIS)
+        if (bus_) bus_->stop();
+#endif
+        refresh_timer_.cancel();
+    }
+
     void on_message(const connection_ptr& c, const duplex::message& m) {
         if (m.kind != duplex::message_kind::text) return error(c, "messages are JSON text");
         const auto event = nlohmann::json::parse(m.data.begin(), m.data.end(), nullptr, false);
@@ -115,8 +145,12 @@ public:
 private:
     static constexpr std::string_view lobby_topic = "lobby";
 
-    static std::string topic_of(std::string_view room) { return "room/" + std::string(room); }
-    static bool is_room_topic(std::string_view topic) { return topic.substr(0, 5) == "room/"; }
+    static std::string topic_of(std::string_view room) {
+        return "room/" + std::string(room);
+    }
+    static bool is_room_topic(std::string_view topic) {
+        return topic.substr(0, 5) == "room/";
+    }
     static std::int64_t now_ms() {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
@@ -126,8 +160,12 @@ private:
         // Text frames carried valid UTF-8, but never let a bad byte throw here.
         return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    static void send(const connection_ptr& c, const nlohmann::json& j) { c->send_text(dump(j)); }
-    static void error(const connection_ptr& c, std::string_view text) { send(c, {{"type", "error"}, {"error", text}}); }
+    static void send(const connection_ptr& c, const nlohmann::json& j) {
+        c->send_text(dump(j));
+    }
+    static void error(const connection_ptr& c, std::string_view text) {
+        send(c, {{"type", "error"}, {"error", text}});
+    }
 
     bool room_exists(std::string_view room) const {
         return std::find(room_names_.begin(), room_names_.end(), room) != room_names_.end();
@@ -180,8 +218,7 @@ private:
         if (!is_member(*c, topic)) return error(c, "join the room first");
         if (text.empty() || text.size() > max_text_bytes) return error(c, "messages are 1-4000 bytes");
         if (!allow_publish(c)) return;
-        const auto& from = c->data().name;
-        rooms_.publish_sequenced(topic, duplex::message_kind::text, [&](std::uint64_t seq) {
+        publish_numbered(topic, [room, from = c->data().name, text](std::uint64_t seq) {
             return dump({{"type", "message"},
                          {"room", room},
                          {"seq", seq},
@@ -205,8 +242,7 @@ private:
     }
 
     void publish_notice(const std::string& topic, std::string_view event, const std::string& user) {
-        const auto room = topic.substr(5);
-        rooms_.publish_sequenced(topic, duplex::message_kind::text, [&](std::uint64_t seq) {
+        publish_numbered(topic, [room = topic.substr(5), event = std::string(event), user](std::uint64_t seq) {
             return dump({{"type", "notice"},
                          {"room", room},
                          {"seq", seq},
@@ -216,15 +252,52 @@ private:
         });
     }
 
+    // Numbered by Redis across servers with a backplane, by the local broker without.
+    template <class Make>
+    void publish_numbered(const std::string& topic, Make make) {
+#if defined(DUPLEX_HAS_REDIS)
+        if (bus_) return bus_->publish_sequenced(topic, duplex::message_kind::text, std::move(make));
+#endif
+        rooms_.publish_sequenced(topic, duplex::message_kind::text, make);
+    }
+
+    // Users are the ones on this server; counts include other servers' (backplane).
     nlohmann::json room_list() const {
         auto list = nlohmann::json::array();
         for (const auto& room : room_names_) {
             auto users = nlohmann::json::array();
             for (const auto& member : rooms_.members(topic_of(room)))
                 users.push_back(member->data().name);
-            list.push_back({{"name", room}, {"count", users.size()}, {"users", users}});
+            const auto global = global_counts_.find(room);
+            const std::size_t count = global != global_counts_.end() && global->second > 0
+                                          ? static_cast<std::size_t>(global->second)
+                                          : users.size();
+            list.push_back({{"name", room}, {"count", std::max(count, users.size())}, {"users", users}});
         }
         return {{"type", "rooms"}, {"rooms", list}};
+    }
+
+    // With a backplane: ask Redis for every room's count each second, and send
+    // the room list when it changed.
+    void refresh_counts() {
+#if defined(DUPLEX_HAS_REDIS)
+        auto answers = std::make_shared<std::map<std::string, long long>>();
+        for (const auto& room : room_names_)
+            bus_->global_count(topic_of(room), [this, answers, room, total = room_names_.size()](long long n) {
+                (*answers)[room] = n;
+                if (answers->size() < total) return;
+                asio::post(io_, [this, answers] {
+                    if (*answers != global_counts_) {
+                        global_counts_ = *answers;
+                        schedule_room_list();
+                    }
+                });
+            });
+        refresh_timer_.expires_after(std::chrono::seconds(1));
+        refresh_timer_.async_wait([this](std::error_code ec) {
+            if (!ec) refresh_counts();
+        });
+#endif
     }
 
     // Joins and leaves come in bursts (a closing connection leaves all its
@@ -243,6 +316,11 @@ private:
     broker rooms_;
     std::vector<std::string> room_names_; // in creation order
     bool room_list_pending_ = false;
+    std::map<std::string, long long> global_counts_; // room -> members on every server (backplane)
+    asio::steady_timer refresh_timer_{io_};
+#if defined(DUPLEX_HAS_REDIS)
+    std::unique_ptr<duplex::pubsub::redis_backplane<broker>> bus_;
+#endif
 };
 
 } // namespace example::chat

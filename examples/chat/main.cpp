@@ -1,11 +1,13 @@
 // chat_server: a multi-room chat that serves its own page at "/".
 //
-//   chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS]
+//   chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS] [--redis HOST:PORT]
 //
 // POST /login?name=NAME answers {"name","token","expires"} (and sets the token
 // as a cookie for /ws); the WebSocket endpoint /ws wants that token in the
 // query (?token=...) or the cookie, and answers 401 before the upgrade without
 // a valid one. Rooms, history, resume and rate limits: see chat_service.hpp.
+// With --redis, servers sharing a Redis share their rooms (give them the same
+// --secret so a token from one works on all).
 //
 // Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
 // connection with 1001 and exit 0.
@@ -30,11 +32,13 @@ struct options {
     unsigned port = 8080;
     std::string secret; // empty: a random one per run
     long long token_ttl = 3600;
+    std::string redis; // HOST:PORT, empty: no backplane
 };
 
 [[noreturn]] void usage(const char* problem) {
     std::fprintf(stderr,
-                 "chat_server: %s\nusage: chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS]\n",
+                 "chat_server: %s\nusage: chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS] "
+                 "[--redis HOST:PORT]\n",
                  problem);
     std::exit(2);
 }
@@ -56,6 +60,8 @@ options parse(int argc, char** argv) {
                 o.secret = value();
             else if (arg == "--token-ttl")
                 o.token_ttl = std::stoll(value());
+            else if (arg == "--redis")
+                o.redis = value();
             else if (arg == "--help" || arg == "-h")
                 usage("help");
             else
@@ -125,6 +131,19 @@ int run(const options& o) {
     chat_server server{io};
     const token_signer signer(o.secret, std::chrono::seconds(o.token_ttl));
     chat_service chat(io, random_epoch());
+    if (!o.redis.empty()) {
+#if defined(DUPLEX_HAS_REDIS)
+        const auto colon = o.redis.rfind(':');
+        if (colon == std::string::npos) usage("--redis wants HOST:PORT");
+        duplex::pubsub::redis_options redis;
+        redis.host = o.redis.substr(0, colon);
+        redis.port = static_cast<std::uint16_t>(std::stoul(o.redis.substr(colon + 1)));
+        redis.prefix = "duplex-chat:";
+        chat.enable_backplane(redis);
+#else
+        usage("built without the Redis backplane (hiredis)");
+#endif
+    }
 
     auto& ws = server.route("/ws");
     ws.on_upgrade = [&signer](duplex::upgrade_request<connection>& request) {
@@ -158,6 +177,14 @@ int run(const options& o) {
         return response;
     });
 
+    // Before "listening on": a signal right after it must find the handler in place.
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code ec, int) {
+        if (ec) return;
+        chat.stop();
+        server.stop(); // close 1001, then io.run() returns when all are gone
+    });
+
     if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
         std::fprintf(stderr, "chat_server: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, ec.message().c_str());
         return 1;
@@ -168,10 +195,6 @@ int run(const options& o) {
     std::fprintf(stderr, "open http://%s%s%s:%u/ in a browser\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "",
                  server.port());
 
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-        if (!ec) server.stop(); // close 1001, then io.run() returns when all are gone
-    });
     io.run();
     return 0;
 }

@@ -120,6 +120,12 @@ int run(const options& o, TlsContext&... tls_context) {
         return response;
     });
 
+    // Before "listening on": a signal right after it must find the handler in place.
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code ec, int) {
+        if (!ec) server.stop(); // close 1001, then io.run() returns when all are gone
+    });
+
     if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
         std::fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, ec.message().c_str());
         return 1;
@@ -129,11 +135,6 @@ int run(const options& o, TlsContext&... tls_context) {
     std::fflush(stdout);
     std::fprintf(stderr, "open %s://%s%s%s:%u/ in a browser\n", sizeof...(TlsContext) ? "https" : "http", v6 ? "[" : "",
                  o.host.c_str(), v6 ? "]" : "", server.port());
-
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-        if (!ec) server.stop(); // close 1001, then io.run() returns when all are gone
-    });
 
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < o.threads; ++i)
