@@ -260,4 +260,35 @@ TEST_CASE("rpc: a flood of requests is bounded per connection", "[integration][r
           duplex::rpc::code::too_many_pending);
 }
 
+namespace {
+// Another codec: nlohmann's ordered_json keeps members in writing order, so the
+// wire shows that every value the session built went through this codec.
+using ordered_codec = duplex::rpc::basic_nlohmann_codec<nlohmann::ordered_json>;
+struct ordered_server_config : duplex::config::server {
+    using user_data =
+        std::shared_ptr<duplex::rpc::basic_session<duplex::basic_connection<ordered_server_config>, ordered_codec>>;
+};
+} // namespace
+
+TEST_CASE("rpc: the JSON library is a codec policy", "[integration][rpc]") {
+    io_thread thread;
+    duplex::basic_server<ordered_server_config> server{thread.io};
+    auto methods = std::make_shared<duplex::rpc::registry<ordered_codec>>();
+    methods->add("pair", [](const std::vector<int>& xs) {
+        nlohmann::ordered_json out;
+        out["z"] = xs.at(0); // written first, so it stays first
+        out["a"] = xs.at(1);
+        return out;
+    });
+    stop_before_destruction stop_first{thread};
+    auto& ep = server.route("/rpc");
+    ep.on_open = [methods](const auto& c) { c->data() = std::decay_t<decltype(*c->data())>::make(c, methods); };
+    ep.on_message = [](const auto& c, const duplex::message& m) { c->data()->handle(m); };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    raw_rpc r(server.port());
+    r.send(R"({"jsonrpc":"2.0","method":"pair","params":[1,2],"id":5})");
+    const auto frame = r.raw.read_frame();
+    CHECK(frame.second == R"({"jsonrpc":"2.0","result":{"z":1,"a":2},"id":5})");
+}
+
 #endif // DUPLEX_HAS_JSON
