@@ -284,6 +284,25 @@ TEST_CASE("a peer that never reads: the send queue stays at its cap", "[integrat
     CHECK(buffered <= small_queue::send_queue_limit); // ...and memory stayed at the cap
 }
 
+TEST_CASE("buffered_amount counts what a handler queued at once", "[integration][limits]") {
+    echo_fixture<> f;
+    std::atomic<std::size_t> peak{0};
+    f.server.route("/burst").on_open = [&](const auto& conn) {
+        const std::string chunk(64 * 1024, 'd');
+        for (int i = 0; i < 60; ++i) { // 3.75 MiB, more than the socket takes at once
+            conn->send_binary(chunk);
+            peak = std::max(peak.load(), conn->buffered_amount());
+        }
+    };
+    raw_client sink(f.port);
+    REQUIRE(sink.upgrade("/burst").find("101") != std::string::npos);
+    int frames = 0;
+    while (frames < 60 && sink.read_frame().first == 2)
+        ++frames;
+    CHECK(peak >= 59 * 64 * 1024); // each send is counted when it is queued, not after the handler
+    CHECK(frames == 60);
+}
+
 TEST_CASE("stop() closes every connection with 1001", "[integration]") {
     echo_fixture<> f;
     raw_client a(f.port), b(f.port);

@@ -390,7 +390,10 @@ void basic_connection<Config>::queue_bytes(std::string_view bytes) {
 
 template <class Config>
 void basic_connection<Config>::flush() {
-    if (dispatching_) return; // the read path flushes once after its batch
+    if (dispatching_) {    // the read path flushes once after its batch
+        update_buffered(); // but buffered_amount() counts what handlers queued at once
+        return;
+    }
     if (session_.output_size() != 0) {
         if (back_.total == 0 && back_.segments.empty()) {
             session_.swap_output(back_.bytes); // no copy: buffers circulate
