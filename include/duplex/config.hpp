@@ -43,6 +43,10 @@ struct common {
     /// Cap on bytes queued for sending per connection, and what to do past it.
     static constexpr std::size_t send_queue_limit = 16 * 1024 * 1024;
     static constexpr queue_full_policy on_queue_full = queue_full_policy::fail;
+    /// on_drain runs when the queue, after rising above the high watermark,
+    /// falls to the low one. 0: half and an eighth of send_queue_limit.
+    static constexpr std::size_t send_queue_high_watermark = 0;
+    static constexpr std::size_t send_queue_low_watermark = 0;
     /// Bytes read per receive call.
     static constexpr std::size_t read_size = 16 * 1024;
 

@@ -303,6 +303,47 @@ TEST_CASE("buffered_amount counts what a handler queued at once", "[integration]
     CHECK(frames == 60);
 }
 
+namespace {
+struct watermarks : duplex::config::server {
+    static constexpr std::size_t send_queue_limit = 4 * 1024 * 1024;
+    static constexpr std::size_t send_queue_high_watermark = 512 * 1024;
+    static constexpr std::size_t send_queue_low_watermark = 64 * 1024;
+};
+} // namespace
+
+TEST_CASE("on_drain runs once the queue falls from the high watermark to the low one", "[integration][limits]") {
+    echo_fixture<watermarks> f;
+    std::atomic<int> drains{0};
+    std::atomic<std::size_t> at_drain{~std::size_t{0}};
+    std::promise<void> drained;
+    auto& ep = f.server.route("/drain");
+    ep.on_open = [&](const auto& conn) {
+        const std::string chunk(64 * 1024, 'd');
+        for (int i = 0; i < 16; ++i) // 1 MiB: past the 512 KiB high watermark
+            conn->send_binary(chunk);
+    };
+    ep.on_drain = [&](const auto& conn) {
+        at_drain = conn->buffered_amount();
+        if (++drains == 1) drained.set_value();
+    };
+    raw_client sink(f.port);
+    REQUIRE(sink.upgrade("/drain").find("101") != std::string::npos);
+    int frames = 0;
+    while (frames < 16 && sink.read_frame().first == 2)
+        ++frames;
+    CHECK(frames == 16);
+    // The write's completion may run after the reader has every byte: wait for the event.
+    REQUIRE(drained.get_future().wait_for(5s) == std::future_status::ready);
+    CHECK(at_drain <= watermarks::send_queue_low_watermark);
+    // Small sends that never reach the high watermark again cause no second drain.
+    f.thread.call([&] {
+        f.server.for_each_connection([](const auto& c) { c->send_binary("small"); });
+        return 0;
+    });
+    CHECK(sink.read_frame() == std::pair<int, std::string>{2, "small"});
+    CHECK(drains == 1);
+}
+
 TEST_CASE("stop() closes every connection with 1001", "[integration]") {
     echo_fixture<> f;
     raw_client a(f.port), b(f.port);

@@ -455,9 +455,14 @@ template <class Config>
 void basic_connection<Config>::update_buffered() noexcept {
     const std::size_t queued = back_.total + front_.total + session_.output_size();
     buffered_.store(queued, std::memory_order_relaxed);
-    if (queued > Config::send_queue_limit / 2) {
+    constexpr std::size_t high =
+        Config::send_queue_high_watermark ? Config::send_queue_high_watermark : Config::send_queue_limit / 2;
+    constexpr std::size_t low =
+        Config::send_queue_low_watermark ? Config::send_queue_low_watermark : Config::send_queue_limit / 8;
+    static_assert(low < high, "the low watermark must be below the high one");
+    if (queued > high) {
         backpressured_ = true;
-    } else if (backpressured_ && queued <= Config::send_queue_limit / 8) {
+    } else if (backpressured_ && queued <= low) {
         backpressured_ = false;
         if (const auto handlers = handlers_; handlers && handlers->on_drain && phase_ == phase::open)
             handlers->on_drain(this->shared_from_this());
