@@ -21,8 +21,10 @@
 //
 // With a Redis backplane (enable_backplane), several chat servers share their
 // rooms: messages and join/leave notices cross processes with sequence numbers
-// counted in Redis (so a page can resume on another server), and the room list
-// shows member counts across all of them.
+// counted in Redis (so a page can resume on another server), the rooms' last
+// messages are kept in Redis (so a restarted server still has them), typing
+// indicators cross servers, and the room list shows member counts across all
+// of them.
 #pragma once
 
 #include <duplex/pubsub.hpp>
@@ -131,7 +133,7 @@ public:
                      ? event["last_seq"].get<std::uint64_t>()
                      : 0);
         else if (type == "leave")
-            rooms_.unsubscribe(c, topic_of(room));
+            leave(c, room);
         else if (type == "create")
             create(c, room);
         else if (type == "message")
@@ -147,6 +149,10 @@ private:
 
     static std::string topic_of(std::string_view room) {
         return "room/" + std::string(room);
+    }
+    // Typing events go to their own topic, which keeps no history.
+    static std::string typing_topic_of(std::string_view room) {
+        return "typing/" + std::string(room);
     }
     static bool is_room_topic(std::string_view topic) {
         return topic.substr(0, 5) == "room/";
@@ -189,17 +195,31 @@ private:
         if (!room_exists(room)) return error(c, "no such room");
         const auto topic = topic_of(room);
         const bool already = is_member(*c, topic);
+        rooms_.subscribe(c, typing_topic_of(room));
         // Subscribes and replays what was missed in one step; when the history
-        // does not reach back that far (or the server restarted), the page
-        // drops what it has and gets the last messages instead.
-        const auto result = rooms_.resume(c, topic, last_seq);
-        if (result.status == duplex::pubsub::replay_status::too_far_behind) {
-            send(c, {{"type", "joined"}, {"room", room}, {"resync", true}, {"replayed", 0}});
-            rooms_.replay(c, topic, result.last > history_length ? result.last - history_length : 0);
-        } else {
-            send(c, {{"type", "joined"}, {"room", room}, {"resync", false}, {"replayed", result.sent}});
-        }
-        if (!already) publish_notice(topic, "join", c->data().name);
+        // does not reach back that far, the page drops what it has and gets the
+        // last messages instead.
+        auto joined = [this, c, room, topic, already](const duplex::pubsub::replay_result& result) {
+            if (!c->is_open()) return; // closed while the history was read from Redis
+            if (result.status == duplex::pubsub::replay_status::too_far_behind) {
+                send(c, {{"type", "joined"}, {"room", room}, {"resync", true}, {"replayed", 0}});
+                rooms_.replay(c, topic, result.last > history_length ? result.last - history_length : 0);
+            } else {
+                send(c, {{"type", "joined"}, {"room", room}, {"resync", false}, {"replayed", result.sent}});
+            }
+            if (!already) publish_notice(topic, "join", c->data().name);
+        };
+#if defined(DUPLEX_HAS_REDIS)
+        // The backplane reads the room's history from Redis first when this
+        // server has not seen it (it restarted), so resume works across restarts.
+        if (bus_) return bus_->resume(c, topic, last_seq, std::move(joined));
+#endif
+        joined(rooms_.resume(c, topic, last_seq));
+    }
+
+    void leave(const connection_ptr& c, const std::string& room) {
+        rooms_.unsubscribe(c, typing_topic_of(room));
+        rooms_.unsubscribe(c, topic_of(room));
     }
 
     void create(const connection_ptr& c, const std::string& room) {
@@ -234,11 +254,15 @@ private:
         const auto now = std::chrono::steady_clock::now();
         if (now - c->data().last_typing < std::chrono::milliseconds(500)) return;
         c->data().last_typing = now;
-        // Straight to the members, not through publish(): typing stays out of the history.
-        const auto message = duplex::prepared_message::make(
-            duplex::message_kind::text, dump({{"type", "typing"}, {"room", room}, {"from", c->data().name}}));
-        for (const auto& member : rooms_.members(topic))
-            if (member != c) member->send(message);
+        const auto event = dump({{"type", "typing"}, {"room", room}, {"from", c->data().name}});
+#if defined(DUPLEX_HAS_REDIS)
+        if (bus_) {
+            bus_->publish(typing_topic_of(room), duplex::message_kind::text, event, c.get());
+            return;
+        }
+#endif
+        rooms_.publish(typing_topic_of(room), duplex::prepared_message::make(duplex::message_kind::text, event),
+                       c.get());
     }
 
     void publish_notice(const std::string& topic, std::string_view event, const std::string& user) {

@@ -117,6 +117,13 @@ struct node {
             } else if (text.rfind("pub ", 0) == 0) {
                 const auto space = text.find(' ', 4);
                 bus.publish(text.substr(4, space - 4), duplex::message_kind::text, text.substr(space + 1), c.get());
+            } else if (text.rfind("resume ", 0) == 0) { // resume TOPIC AFTER
+                const auto space = text.find(' ', 7);
+                bus.resume(c, text.substr(7, space - 7), std::stoull(text.substr(space + 1)),
+                           [c](duplex::pubsub::replay_result r) {
+                               c->send_text("resumed " + std::to_string(static_cast<int>(r.status)) + " " +
+                                            std::to_string(r.sent) + " " + std::to_string(r.last));
+                           });
             } else {
                 c->send_text(text); // echo: a marker
             }
@@ -217,6 +224,59 @@ TEST_CASE("redis backplane: publishes and presence cross servers; Redis down and
     // Leaving is counted across servers too.
     a.broker.unsubscribe_all(*a.broker.members("room/x").front());
     CHECK(eventually([&] { return b.global_count("room/x") == 2; }));
+}
+
+TEST_CASE("redis backplane: history kept in Redis lets clients resume on a restarted server", "[integration][redis]") {
+    const auto port = free_port();
+    redis_process redis(port);
+    const auto publish = [](node& n, int count) {
+        for (int i = 0; i < count; ++i)
+            n.bus.publish_sequenced("feed", duplex::message_kind::text,
+                                    [](std::uint64_t seq) { return "feed:" + std::to_string(seq); });
+    };
+    {
+        node before(port);
+        before.broker.keep_history("feed", 5);
+        REQUIRE(eventually([&] { return before.bus.connected(); }));
+        publish(before, 7);
+        REQUIRE(eventually([&] { return before.broker.last_sequence("feed") == 7; }));
+        // Both commands of the last publish (RPUSH, LTRIM) are on the wire before this one's answer.
+        CHECK(before.global_count("feed") == 0);
+    } // the server process ends; its memory is gone
+
+    node after(port);
+    after.broker.keep_history("feed", 5);
+    REQUIRE(eventually([&] { return after.bus.connected(); }));
+    CHECK(after.broker.last_sequence("feed") == 0); // nothing in memory
+
+    // A client that saw 1-4 resumes: 5, 6 and 7 come from the history in Redis.
+    peer resumed(after.server.port());
+    resumed.send("resume feed 4");
+    CHECK(resumed.next() == "feed:5");
+    CHECK(resumed.next() == "feed:6");
+    CHECK(resumed.next() == "feed:7");
+    CHECK(resumed.next() == "resumed 0 3 7"); // ok, 3 sent, last 7
+    CHECK(after.broker.last_sequence("feed") == 7);
+
+    // One that saw only 1 is further back than the 5 kept (3-7): told to resync.
+    peer behind(after.server.port());
+    behind.send("resume feed 1");
+    CHECK(behind.next() == "resumed 1 0 7"); // too_far_behind
+    // and can then be sent what there is
+    CHECK(after.broker.replay(after.broker.members("feed").back(), "feed", 2).sent == 5);
+    for (int seq = 3; seq <= 7; ++seq)
+        CHECK(behind.next() == "feed:" + std::to_string(seq));
+
+    // Numbering goes on from Redis's counter; both resumed clients are subscribed.
+    publish(after, 1);
+    CHECK(resumed.next() == "feed:8");
+    CHECK(behind.next() == "feed:8");
+
+    // A topic without history is a plain subscribe.
+    peer plain(after.server.port());
+    plain.send("resume other 3");
+    CHECK(plain.next() == "resumed 2 0 0"); // no_history
+    CHECK(after.broker.count("other") == 1);
 }
 
 #endif // DUPLEX_HAS_REDIS

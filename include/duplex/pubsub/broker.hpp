@@ -189,19 +189,20 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             auto& t = exact_[std::string(topic)];
-            if (sequence > t.sequence) t.sequence = sequence;
-            if (t.history_limit) {
-                auto at = t.history.end();
-                while (at != t.history.begin() && std::prev(at)->first > sequence)
-                    --at;
-                if (at == t.history.begin() || std::prev(at)->first != sequence)
-                    t.history.emplace(at, sequence, message);
-                while (t.history.size() > t.history_limit)
-                    t.history.pop_front();
-            }
+            remember_at(t, sequence, message);
             collect(topic, lists);
         }
         return deliver(lists, message, except);
+    }
+
+    /// Put a message numbered elsewhere into the topic's history without
+    /// delivering it (e.g. history kept in Redis, read back after a restart).
+    /// Ignored when the topic keeps no history.
+    void restore(std::string_view topic, std::uint64_t sequence, const message_ptr& message) {
+        if (!is_valid_topic(topic)) return;
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = exact_.find(topic);
+        if (it != exact_.end() && it->second.history_limit) remember_at(it->second, sequence, message);
     }
 
     // ---- presence --------------------------------------------------------------
@@ -237,6 +238,13 @@ public:
         while (t.history.size() > max_messages)
             t.history.pop_front();
         if (max_messages == 0 && (!t.subscribers || t.subscribers->empty())) exact_.erase(std::string(topic));
+    }
+
+    /// How many messages `topic` keeps for replay (0: none).
+    std::size_t history_limit(std::string_view topic) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = exact_.find(topic);
+        return it == exact_.end() ? 0 : it->second.history_limit;
     }
 
     /// The sequence number of the last message published to `topic` (0: none).
@@ -339,6 +347,17 @@ private:
         if (t.history_limit == 0) return;
         t.history.emplace_back(t.sequence, m);
         if (t.history.size() > t.history_limit) t.history.pop_front();
+    }
+    // In sequence order, once per number; the counter moves up to it.
+    static void remember_at(topic_state& t, std::uint64_t sequence, const message_ptr& m) {
+        if (sequence > t.sequence) t.sequence = sequence;
+        if (t.history_limit == 0) return;
+        auto at = t.history.end();
+        while (at != t.history.begin() && std::prev(at)->first > sequence)
+            --at;
+        if (at == t.history.begin() || std::prev(at)->first != sequence) t.history.emplace(at, sequence, m);
+        while (t.history.size() > t.history_limit)
+            t.history.pop_front();
     }
     void collect(std::string_view topic, std::vector<list_ptr>& lists) const {
         if (const auto it = exact_.find(topic); it != exact_.end() && it->second.subscribers)

@@ -12,10 +12,17 @@
 // Replies are parsed by hiredis's RESP reader over an Asio socket. When Redis
 // is down, local delivery goes on, remote publishes are counted as dropped,
 // on_error reports it, and the backplane reconnects with exponential backoff.
+//
+// Topics that keep history (broker.keep_history) keep it in Redis too: each
+// publish_sequenced() message is appended to a capped list, and resume() reads
+// it back when this process has not seen the topic's history yet (it started
+// after the messages were sent, e.g. a restarted server), so clients resume
+// across restarts.
 #pragma once
 
 #include <duplex/message.hpp>
 #include <duplex/prepared_message.hpp>
+#include <duplex/pubsub/broker.hpp>
 
 #include <asio/connect.hpp>
 #include <asio/dispatch.hpp>
@@ -35,6 +42,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -306,7 +314,34 @@ public:
                               const auto sequence = static_cast<std::uint64_t>(r.integer);
                               std::string payload = make(sequence);
                               broker_.publish_at(topic, sequence, prepared_message::make(kind, payload), except);
+                              persist(topic, kind, payload, sequence);
                               forward(topic, kind, std::move(payload), sequence);
+                          });
+        });
+    }
+
+    /// Subscribe `c` to `topic` and replay what it missed after `after`, like
+    /// broker.resume(), with the topic's history read back from Redis first
+    /// when this process has not read it since it (re)connected: a client can
+    /// resume on a server that restarted, or on one that joined later. `done`
+    /// gets the outcome on the backplane's strand; nothing happens when `c`
+    /// closed meanwhile (done gets no_history).
+    template <class Done>
+    void resume(const typename Broker::connection_ptr& c, std::string_view topic, std::uint64_t after, Done done) {
+        asio::post(strand_, [this, c, topic = std::string(topic), after, done = std::move(done)]() mutable {
+            if (!c->is_open()) return done(replay_result{});
+            const auto limit = broker_.history_limit(topic);
+            if (limit == 0 || loaded_.count(topic) || !cmd_ || !cmd_->connected())
+                return done(broker_.resume(c, topic, after));
+            const auto index = "-" + std::to_string(limit);
+            cmd_->command({"LRANGE", history_key(topic), index, "-1"},
+                          [this, c, topic, after, done = std::move(done)](const detail::redis_reply& r) mutable {
+                              if (r.is_error())
+                                  report({}, "LRANGE failed: " + r.str);
+                              else
+                                  restore(topic, r);
+                              if (!c->is_open()) return done(replay_result{});
+                              done(broker_.resume(c, topic, after));
                           });
         });
     }
@@ -345,6 +380,33 @@ private:
         for (int i = 0; i < 16; ++i)
             id[static_cast<std::size_t>(i)] = hex[(v >> (4 * i)) & 0xF];
         return id;
+    }
+
+    std::string history_key(std::string_view topic) const { return options_.prefix + "history:" + std::string(topic); }
+
+    // History entries: sequence number, '\n', kind ('t' or 'b'), payload.
+    void persist(const std::string& topic, message_kind kind, const std::string& payload, std::uint64_t sequence) {
+        const auto limit = broker_.history_limit(topic);
+        if (limit == 0) return;
+        std::string entry = std::to_string(sequence);
+        entry += '\n';
+        entry += kind == message_kind::text ? 't' : 'b';
+        entry += payload;
+        const auto key = history_key(topic);
+        cmd_->command({"RPUSH", key, entry});
+        cmd_->command({"LTRIM", key, "-" + std::to_string(limit), "-1"});
+    }
+
+    void restore(const std::string& topic, const detail::redis_reply& list) {
+        for (const auto& e : list.elements) {
+            const auto newline = e.str.find('\n');
+            if (newline == std::string::npos || newline + 1 >= e.str.size()) continue;
+            const auto sequence = std::strtoull(e.str.c_str(), nullptr, 10);
+            if (sequence == 0) continue;
+            const auto kind = e.str[newline + 1] == 't' ? message_kind::text : message_kind::binary;
+            broker_.restore(topic, sequence, prepared_message::make(kind, std::string_view(e.str).substr(newline + 2)));
+        }
+        loaded_.insert(topic);
     }
 
     void report(std::error_code ec, const std::string& what) {
@@ -398,6 +460,7 @@ private:
             if (r.is_error()) return report({}, "SUBSCRIBE failed: " + r.str);
             connected_ = true;
             backoff_ = options_.min_backoff;
+            loaded_.clear(); // other processes may have published while we were away
             // Redis may have restarted empty: put this process's presence back.
             for (const auto& [topic, count] : broker_.topics())
                 cmd->command({"HSET", options_.prefix + "presence:" + topic, node_, std::to_string(count)});
@@ -470,6 +533,7 @@ private:
     std::string channel_;
     std::chrono::milliseconds backoff_;
     std::shared_ptr<link> sub_, cmd_;
+    std::set<std::string, std::less<>> loaded_; // topics whose Redis history this process has read
     std::atomic<bool> stopped_{true};
     std::atomic<bool> connected_{false};
     std::atomic<std::uint64_t> dropped_{0}, received_{0};
