@@ -268,6 +268,57 @@ TEST_CASE("pubsub: a subscriber that stops reading is closed with 1008, the othe
     CHECK(eventually([&] { return broker.count("big") == 1; }));
 }
 
+namespace {
+struct dropping_queue_config : small_queue_config {
+    static constexpr duplex::queue_full_policy on_queue_full = duplex::queue_full_policy::drop;
+    using metrics = duplex::counter_metrics;
+};
+} // namespace
+
+TEST_CASE("pubsub: with the drop policy a stalled subscriber loses messages, counted, and stays open",
+          "[integration][pubsub][backpressure]") {
+    io_thread thread;
+    duplex::basic_server<dropping_queue_config> server{thread.io};
+    duplex::pubsub::basic_broker<duplex::basic_server<dropping_queue_config>::connection_type> broker;
+    stop_before_destruction stop_first{thread};
+    serve_commands(server, broker);
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+
+    peer fast(server.port()), stalled(server.port());
+    CHECK(fast.ask("sub big") == "subscribed big");
+    CHECK(stalled.ask("sub big") == "subscribed big");
+    const std::string chunk(64 * 1024, 'x');
+    std::atomic<int> received{0};
+    std::thread reader([&] {
+        for (int i = 0; i < 200; ++i) {
+            const auto f = fast.raw.read_frame();
+            if (f.first != 1 || f.second.size() != chunk.size()) break;
+            ++received;
+        }
+    });
+    for (int i = 0; i < 200; ++i) {
+        broker.publish("big", duplex::message_kind::text, chunk);
+        eventually([&] { return received >= i - 1; }, 2000ms);
+    }
+    reader.join();
+    CHECK(received == 200);
+    // 200 x 64 KiB = 12.5 MiB against a 256 KiB queue: most were dropped, each counted.
+    const auto drops = server.metrics().send_drops();
+    CHECK(drops > 100);
+    CHECK(drops < 200);
+    CHECK(broker.count("big") == 2); // not closed
+    // Once it reads again it gets what was queued, whole, then new messages.
+    int whole = 0;
+    for (std::uint64_t i = 0; i < 200 - drops; ++i) {
+        const auto f = stalled.raw.read_frame();
+        if (f.first == 1 && f.second == chunk) ++whole;
+    }
+    CHECK(whole == static_cast<int>(200 - drops));
+    broker.publish("big", duplex::message_kind::text, "after");
+    CHECK(stalled.raw.read_frame().second == "after");
+    CHECK(fast.raw.read_frame().second == "after");
+}
+
 TEST_CASE("pubsub: rate limits with a configurable action", "[integration][pubsub][rate]") {
     io_thread thread;
     duplex::server server{thread.io};
