@@ -69,6 +69,12 @@ struct server : common {
     static constexpr std::size_t max_connections = 100'000;
     /// Upper bound on connections from one remote address (0: no bound).
     static constexpr std::size_t max_connections_per_address = 0;
+    /// Upgrade requests accepted per second from one remote address, with
+    /// bursts of up to handshake_burst_per_address (0: the rate); beyond it the
+    /// handshake gets 429 with Retry-After. 0: no limit. The server remembers
+    /// the last 100,000 addresses.
+    static constexpr double handshakes_per_second_per_address = 0;
+    static constexpr double handshake_burst_per_address = 0;
     /// stop(): how long connections get to finish their close handshake.
     static constexpr std::chrono::milliseconds stop_timeout{3'000};
 };

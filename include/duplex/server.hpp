@@ -3,6 +3,7 @@
 #pragma once
 
 #include <duplex/connection.hpp>
+#include <duplex/rate_limit.hpp>
 #include <duplex/route.hpp>
 
 #include <asio/basic_socket_acceptor.hpp>
@@ -10,6 +11,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <list>
@@ -355,6 +357,10 @@ private:
         if (!e) return reject(c, 404, "no WebSocket endpoint at this path");
         const auto check = handshake::check_upgrade_request(request);
         if (!check) return reject(c, check.status, check.reason);
+        if constexpr (Config::handshakes_per_second_per_address > 0) {
+            if (!handshake_rate_.allow(c->remote_address()))
+                return reject(c, 429, "too many handshakes from this address", {{"Retry-After", "1"}});
+        }
         if (open_count_.load(std::memory_order_relaxed) >= Config::max_connections)
             return reject(c, 503, "server at its connection limit");
         if constexpr (Config::max_connections_per_address > 0) {
@@ -411,6 +417,11 @@ private:
     std::unordered_set<connection_ptr> connections_;
     std::unordered_map<std::string, std::size_t> per_address_;
     std::mutex per_address_mutex_;
+    keyed_rate_limiter handshake_rate_{Config::handshakes_per_second_per_address,
+                                       std::max(1.0, Config::handshake_burst_per_address > 0
+                                                         ? Config::handshake_burst_per_address
+                                                         : Config::handshakes_per_second_per_address),
+                                       100'000};
     std::atomic<std::size_t> open_count_{0};
     tls_context_type* tls_context_ = nullptr;
     typename Config::metrics metrics_;

@@ -261,6 +261,35 @@ TEST_CASE("max_connections answers 503 and established connections are unaffecte
     CHECK(open[0]->read_frame() == std::pair<int, std::string>{1, "fine"});
 }
 
+namespace {
+struct handshake_rate : duplex::config::server {
+    static constexpr double handshakes_per_second_per_address = 2;
+    static constexpr double handshake_burst_per_address = 3;
+};
+} // namespace
+
+TEST_CASE("the handshake rate per address answers 429 beyond its burst and recovers", "[integration][limits]") {
+    echo_fixture<handshake_rate> f;
+    std::vector<std::unique_ptr<raw_client>> open;
+    for (int i = 0; i < 3; ++i) { // the burst
+        open.push_back(std::make_unique<raw_client>(f.port));
+        REQUIRE(open.back()->upgrade().find("101") != std::string::npos);
+    }
+    raw_client extra(f.port);
+    const auto refused = extra.upgrade();
+    CHECK(refused.find("HTTP/1.1 429") == 0);
+    CHECK(refused.find("Retry-After: 1\r\n") != std::string::npos);
+    // Plain HTTP requests are not handshakes and are not counted.
+    raw_client page(f.port);
+    page.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(page.read_status() != 429);
+    open[0]->send(client_frame(0x1, "fine")); // established connections are unaffected
+    CHECK(open[0]->read_frame() == std::pair<int, std::string>{1, "fine"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(600)); // 2 per second: one token back
+    raw_client later(f.port);
+    CHECK(later.upgrade().find("101") != std::string::npos);
+}
+
 TEST_CASE("a peer that never reads: the send queue stays at its cap", "[integration][limits]") {
     echo_fixture<small_queue> f;
     std::atomic<int> refused{0}, accepted{0};
