@@ -10,7 +10,7 @@ check_only=0
 
 packages=(cmake make g++ clang libclang-rt-14-dev clang-format libasio-dev catch2 libssl-dev zlib1g-dev
           libbenchmark-dev nlohmann-json3-dev libhiredis-dev redis-server python3 python3-websockets openssl git
-          chromium)
+          chromium tinyproxy)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
 if [ "$(uname -s)" = "Darwin" ]; then

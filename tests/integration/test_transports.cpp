@@ -1,20 +1,24 @@
-// TLS (with a CA the test generates), Unix domain sockets, permessage-deflate
-// and the CONNECT proxy path, each over real sockets.
+// TLS (with a CA the test generates), Unix domain sockets, IPv6,
+// permessage-deflate, and the client through a real HTTP CONNECT proxy
+// (tinyproxy), each over real sockets.
 #include <duplex/duplex.hpp>
 #include <duplex/extensions/permessage_deflate.hpp>
 #include <duplex/tls.hpp>
 #include <duplex/unix_socket.hpp>
 
+#include "interop/process.hpp"
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
 
 #include <zlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -99,6 +103,134 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
         h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
         run_client(io, client, "wss://localhost:" + port + "/echo", h);
         CHECK(error);
+    }
+}
+
+namespace {
+// Echo once over `url` with `client`; what came back ("" if nothing), and the error if any.
+template <class Client>
+std::pair<std::string, std::error_code> echo_once(Client& client, asio::io_context& io, const std::string& url,
+                                                  const duplex::client_options& options = {}) {
+    std::string got;
+    std::error_code error;
+    typename Client::handlers_type h;
+    h.on_open = [](const auto& c) { c->send_text("round trip"); };
+    h.on_message = [&](const auto& c, const duplex::message& m) {
+        got = m.to_string();
+        c->close();
+    };
+    h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+    client.connect(url, h, options);
+    io.run_for(20s);
+    return {got, error};
+}
+
+std::uint16_t free_tcp_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, {asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+// tinyproxy on 127.0.0.1, allowing CONNECT to the given ports only.
+struct tinyproxy {
+    std::uint16_t port = free_tcp_port();
+    std::string config = "/tmp/duplex-tinyproxy-" + std::to_string(::getpid()) + ".conf";
+    std::optional<child_process> process;
+    explicit tinyproxy(std::initializer_list<std::uint16_t> connect_ports) {
+        std::ofstream out(config);
+        out << "Port " << port << "\nListen 127.0.0.1\nTimeout 30\nAllow 127.0.0.1\nMaxClients 20\n"
+            << "LogLevel Critical\nDisableViaHeader Yes\n";
+        for (const auto p : connect_ports)
+            out << "ConnectPort " << p << "\n";
+        out.close();
+        process.emplace(std::vector<std::string>{"/usr/bin/tinyproxy", "-d", "-c", config});
+        // Ready once it accepts connections.
+        bool ready = false;
+        for (int i = 0; i < 200 && !ready; ++i) {
+            std::this_thread::sleep_for(20ms);
+            asio::io_context io;
+            asio::ip::tcp::socket s(io);
+            std::error_code ec;
+            s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+            ready = !ec;
+        }
+        REQUIRE(ready);
+    }
+    ~tinyproxy() { ::unlink(config.c_str()); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+};
+} // namespace
+
+TEST_CASE("IPv6: a server on ::1 and a client with a [::1] URL", "[integration][ipv6]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
+    std::string remote;
+    server.route("/echo").on_message = [&remote](const auto& c, const duplex::message& m) {
+        remote = c->remote_address();
+        c->send(m.kind, m.data);
+    };
+    REQUIRE_FALSE(server.listen(0, "::1"));
+    asio::io_context io{1};
+    duplex::client client{io};
+    const auto [got, error] = echo_once(client, io, "ws://[::1]:" + std::to_string(server.port()) + "/echo");
+    CHECK_FALSE(error);
+    CHECK(got == "round trip");
+    CHECK(remote == "::1");
+}
+
+TEST_CASE("the client through a real HTTP CONNECT proxy (tinyproxy): ws, wss, and a refusal", "[integration][proxy]") {
+    test_pki pki;
+    io_thread thread;
+    duplex::server plain{thread.io};
+    auto server_context = duplex::tls::make_server_context(pki.file("server.pem"), pki.file("server.key"));
+    duplex::tls_server secure{thread.io, server_context};
+    duplex::server forbidden{thread.io};
+    stop_before_destruction stop_first{thread};
+    std::atomic<int> proxied{0};
+    for (auto* s : {&plain, &forbidden})
+        s->route("/echo").on_message = [&proxied](const auto& c, const duplex::message& m) {
+            ++proxied;
+            c->send(m.kind, m.data);
+        };
+    secure.route("/echo").on_message = [&proxied](const auto& c, const duplex::message& m) {
+        ++proxied;
+        c->send(m.kind, m.data);
+    };
+    REQUIRE_FALSE(plain.listen(0, "127.0.0.1"));
+    REQUIRE_FALSE(secure.listen(0, "127.0.0.1"));
+    REQUIRE_FALSE(forbidden.listen(0, "127.0.0.1"));
+    tinyproxy proxy({plain.port(), secure.port()});
+    duplex::client_options via_proxy;
+    via_proxy.proxy = proxy.url();
+
+    SECTION("ws:// through the tunnel") {
+        asio::io_context io{1};
+        duplex::client client{io};
+        const auto [got, error] =
+            echo_once(client, io, "ws://127.0.0.1:" + std::to_string(plain.port()) + "/echo", via_proxy);
+        CHECK_FALSE(error);
+        CHECK(got == "round trip");
+        CHECK(proxied == 1);
+    }
+    SECTION("wss:// through the tunnel, the certificate verified end to end") {
+        asio::io_context io{1};
+        auto client_context = duplex::tls::make_client_context(pki.file("ca.pem"));
+        duplex::tls_client client{io, client_context};
+        const auto [got, error] =
+            echo_once(client, io, "wss://localhost:" + std::to_string(secure.port()) + "/echo", via_proxy);
+        CHECK_FALSE(error);
+        CHECK(got == "round trip");
+        CHECK(proxied == 1);
+    }
+    SECTION("a CONNECT the proxy refuses (403) fails the connect") {
+        asio::io_context io{1};
+        duplex::client client{io};
+        const auto [got, error] =
+            echo_once(client, io, "ws://127.0.0.1:" + std::to_string(forbidden.port()) + "/echo", via_proxy);
+        CHECK(error == duplex::error::handshake_failed);
+        CHECK(got.empty());
+        CHECK(proxied == 0);
     }
 }
 
