@@ -3,15 +3,25 @@
 # print the command to run. Quiet and quick when everything is present.
 #   cmake/install-deps.sh          install what is missing
 #   cmake/install-deps.sh --check  only report
+#   cmake/install-deps.sh --bench  also what benchmarks/report.sh compares against and plots
+#                                  with (websocketpp, Boost, matplotlib); combines with --check
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 check_only=0
-[ "${1:-}" = "--check" ] && check_only=1
+bench=0
+for arg in "$@"; do
+    case "$arg" in
+        --check) check_only=1 ;;
+        --bench) bench=1 ;;
+        *) echo "usage: cmake/install-deps.sh [--check] [--bench]" >&2; exit 2 ;;
+    esac
+done
 
 packages=(cmake make g++ clang libclang-rt-14-dev clang-format libasio-dev catch2 libssl-dev zlib1g-dev
           libbenchmark-dev nlohmann-json3-dev libhiredis-dev redis-server python3 python3-websockets openssl git
           chromium tinyproxy)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+[ $bench = 1 ] && packages+=(libwebsocketpp-dev libboost1.74-dev python3-matplotlib)
 
 if [ "$(uname -s)" = "Darwin" ]; then
     echo "On macOS: brew install cmake asio catch2 openssl zlib google-benchmark nlohmann-json node && pip3 install websockets"
