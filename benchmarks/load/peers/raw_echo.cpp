@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
         if (std::string(argv[i]) == "--port") port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
         if (std::string(argv[i]) == "--threads") threads = static_cast<unsigned>(std::max(1, std::stoi(argv[i + 1])));
     }
+    std::signal(SIGPIPE, SIG_IGN); // a client that leaves mid-echo is not a reason to stop
     rlimit r{};
     if (getrlimit(RLIMIT_NOFILE, &r) == 0) {
         r.rlim_cur = r.rlim_max;
