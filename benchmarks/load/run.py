@@ -1,6 +1,9 @@
 """Echo benchmark runner: duplex against Boost.Beast (and websocketpp when built),
 interleaved and repeated in one run, reported as ratios against Beast.
 
+For the whole report (every case, plots, goals), use benchmarks/report.sh; this
+runner is the quick way to look at one kind of load while working on it.
+
 usage: /usr/bin/python3 benchmarks/load/run.py BUILD_DIR [--rounds 3] [--duration 5]
          [--cases 20,16384] [--connections 100] [--idle-connections 1000] [--deflate]
          [--broadcast 100,1000]
@@ -47,11 +50,15 @@ build = os.path.abspath(args.build)
 servers = {
     "duplex": [f"{build}/examples/echo_server", "--port", "0"],
     "beast": [f"{build}/benchmarks/load/duplex_bench_beast", "--port", "0"],
+    "websocketpp": [f"{build}/benchmarks/load/duplex_bench_websocketpp", "--port", "0"],
 }
+if args.deflate:
+    del servers["websocketpp"]  # its permessage-deflate needs its own config
 if args.broadcast:
     servers = {
         "duplex": [f"{build}/benchmarks/load/duplex_bench_broadcast", "--port", "0"],
         "beast": [f"{build}/benchmarks/load/duplex_bench_beast_broadcast", "--port", "0"],
+        "websocketpp": [f"{build}/benchmarks/load/duplex_bench_websocketpp", "--port", "0", "--broadcast"],
     }
 servers = {k: v for k, v in servers.items() if os.path.exists(v[0])}
 here = os.path.dirname(os.path.abspath(__file__))
