@@ -1,0 +1,12 @@
+// A client's sans-I/O session (protocol/session.hpp) fed unmasked server frames
+// in reads the input chooses, with and without permessage-deflate; see
+// session_driver.hpp for the input layout and the checks.
+#include <duplex/protocol/session.hpp>
+
+#include "fuzz_target.hpp"
+#include "session_driver.hpp"
+
+DUPLEX_FUZZ_TARGET(client_session) {
+    duplex_fuzz::session_driver<duplex::client_role>(data, size).run();
+    return 0;
+}
