@@ -209,6 +209,10 @@ def session_seeds(target, key):
                      (BINARY, b"plain"), (TEXT, compressed[2], {"rsv": RSV1}), close])
     write(target, "deflate", b"\x01\x3e\x00" + records(deflated, [255]))
     write(target, "deflate-bytewise-swap", b"\x81\x3e\x45" + records(deflated, [1, 5]))
+    # An empty message after another, echoed compressed (threshold 0) with context takeover.
+    empty = deflate_messages([b"Hello", b""])
+    write(target, "deflate-empty-echo", b"\x01\x3e\x00" + records(
+        wire([(TEXT, empty[0], {"rsv": RSV1}), (TEXT, empty[1], {"rsv": RSV1}), (TEXT, b"after")]), [255]))
     fresh = deflate_messages(messages, window_bits=10, context_takeover=False)
     first, second = fresh[2][:10], fresh[2][10:]
     split = wire([(TEXT, first, {"rsv": RSV1, "fin": False}), (PING, b"x"), (CONT, second), (TEXT, fresh[0],

@@ -148,6 +148,8 @@ private:
         } while (z.avail_out == 0);
         if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, "\x00\x00\xff\xff", 4) == 0)
             out.resize(out.size() - 4);
+        else if (out.empty()) // zlib flushed nothing (empty message, stream already flushed): RFC 7692 7.2.1
+            out.push_back('\0'); // still ends in an empty stored block, whose first byte is all that is left
         return true;
     }
     bool init_inflater() {
