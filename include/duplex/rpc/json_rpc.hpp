@@ -31,6 +31,9 @@ struct basic_nlohmann_codec {
     using value = Json;
 
     static bool parse(std::string_view text, value& out) {
+        // nlohmann stops at a NUL as at the end and would accept what precedes it;
+        // JSON text never holds a raw NUL (RFC 8259 2, 7).
+        if (text.find('\0') != std::string_view::npos) return false;
         out = value::parse(text.begin(), text.end(), nullptr, false);
         return !out.is_discarded();
     }
