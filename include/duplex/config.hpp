@@ -47,7 +47,7 @@ struct common {
     /// falls to the low one. 0: half and an eighth of send_queue_limit.
     static constexpr std::size_t send_queue_high_watermark = 0;
     static constexpr std::size_t send_queue_low_watermark = 0;
-    /// Bytes read per receive call.
+    /// Payload bytes read per receive call (the buffer also has room for a frame header).
     static constexpr std::size_t read_size = 16 * 1024;
 
     static constexpr std::chrono::milliseconds handshake_timeout{10'000};

@@ -294,9 +294,12 @@ void basic_connection<Config>::open_and_read(std::size_t) {
 
 template <class Config>
 void basic_connection<Config>::do_read() {
-    auto* buffer = session_.input_buffer(Config::read_size);
+    // Room for a frame header too, so a read_size message (often a power of
+    // two, like 16 KiB) arrives in one receive call, not two.
+    constexpr std::size_t size = Config::read_size + frame::max_header_size;
+    auto* buffer = session_.input_buffer(size);
     socket_.async_read_some(
-        asio::buffer(buffer, Config::read_size),
+        asio::buffer(buffer, size),
         [self = this->shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
