@@ -525,6 +525,10 @@ private:
 #if DUPLEX_HAS_ZLIB
         std::unique_ptr<duplex::extensions::permessage_deflate> twin_extension;
         if (extension_) {
+            // zlib notices a back-reference beyond a window under 15 bits only when it
+            // also reaches past what the same inflate() call wrote, so a peer breaking
+            // its window is caught or not depending on the reads: compare only at 15.
+            if (extension_->agreement().receive_window_bits < 15) return;
             twin_extension =
                 std::make_unique<duplex::extensions::permessage_deflate>(extension_->agreement(), deflate_settings_);
             twin.set_extension(twin_extension.get());
