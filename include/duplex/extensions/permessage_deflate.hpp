@@ -146,10 +146,12 @@ private:
             if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
             out.append(reinterpret_cast<const char*>(chunk), sizeof chunk - z.avail_out);
         } while (z.avail_out == 0);
+        // zlib flushes nothing for an empty message on a stream it already flushed;
+        // the message is then the first byte of an empty stored block (RFC 7692 7.2.1).
         if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, "\x00\x00\xff\xff", 4) == 0)
             out.resize(out.size() - 4);
-        else if (out.empty()) // zlib flushed nothing (empty message, stream already flushed): RFC 7692 7.2.1
-            out.push_back('\0'); // still ends in an empty stored block, whose first byte is all that is left
+        else if (out.empty())
+            out.push_back('\0');
         return true;
     }
     bool init_inflater() {
