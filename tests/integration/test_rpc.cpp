@@ -213,6 +213,10 @@ TEST_CASE("rpc: malformed input gets the right error and the server keeps servin
     CHECK(is_error(r.ask(std::string(100000, '[') + std::string(100000, ']')), -32600, nullptr)); // too deep
     CHECK(is_error(r.ask("[]"), -32600, nullptr));
     CHECK(is_error(r.ask(R"({"jsonrpc":"2.0","method":"add","params":["a","b"],"id":"s"})"), -32602, "s"));
+    // Floating-point numbers an int cannot hold are invalid params, not undefined behaviour (UBSan in CI).
+    CHECK(is_error(r.ask(R"({"jsonrpc":"2.0","method":"add","params":[1e300,1],"id":4})"), -32602, 4));
+    CHECK(is_error(r.ask(R"({"jsonrpc":"2.0","method":"add","params":[1,-2147483649.0],"id":5})"), -32602, 5));
+    CHECK(r.ask(R"({"jsonrpc":"2.0","method":"add","params":[2.0,-2147483648.5],"id":6})")["result"] == -2147483646);
 
     // A batch: a call, a notification, garbage, an unknown method.
     const auto batch = r.ask(R"([{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},

@@ -15,14 +15,102 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <climits>
+#include <cmath>
 #include <cstdint>
+#include <deque>
+#include <limits>
+#include <list>
+#include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace duplex::rpc {
+
+namespace detail {
+template <class T>
+struct sequence_of : std::false_type {};
+template <class U, class A>
+struct sequence_of<std::vector<U, A>> : std::true_type {
+    using element = U;
+};
+template <class U, class A>
+struct sequence_of<std::deque<U, A>> : std::true_type {
+    using element = U;
+};
+template <class U, class A>
+struct sequence_of<std::list<U, A>> : std::true_type {
+    using element = U;
+};
+template <class U, std::size_t N>
+struct sequence_of<std::array<U, N>> : std::true_type {
+    using element = U;
+};
+template <class T>
+struct is_tuple_like : std::false_type {};
+template <class... U>
+struct is_tuple_like<std::tuple<U...>> : std::true_type {};
+template <class A, class B>
+struct is_tuple_like<std::pair<A, B>> : std::true_type {};
+template <class T>
+struct is_optional : std::false_type {};
+template <class U>
+struct is_optional<std::optional<U>> : std::true_type {};
+template <class T>
+struct is_string_map : std::false_type {};
+template <class U, class C, class A>
+struct is_string_map<std::map<std::string, U, C, A>> : std::true_type {};
+template <class U, class H, class E, class A>
+struct is_string_map<std::unordered_map<std::string, U, H, E, A>> : std::true_type {};
+
+template <class T, class Json, std::size_t... I>
+bool tuple_numbers_fit(const Json& v, std::index_sequence<I...>);
+
+/// False when converting `v` to T would turn a floating-point number into an
+/// integer type that cannot hold it: undefined behaviour in C++, which
+/// nlohmann/json does not check (a peer sending [1e300] to a method taking
+/// ints). Looks through standard containers, tuples, pairs and optionals; a
+/// user type's from_json must check its own numbers.
+template <class T, class Json>
+bool numbers_fit(const Json& v) {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        if (!v.is_number_float()) return true;
+        const double d = v.template get<double>();
+        const double limit = std::ldexp(1.0, std::numeric_limits<T>::digits); // 2^31 for int, 2^64 for uint64_t
+        const double lowest = std::is_signed_v<T> ? -limit - 1.0 : -1.0;      // truncation toward zero
+        return std::isfinite(d) && d > lowest && d < limit;
+    } else if constexpr (sequence_of<T>::value) {
+        if (!v.is_array()) return true; // the conversion reports the type mismatch
+        for (const auto& e : v)
+            if (!numbers_fit<typename sequence_of<T>::element>(e)) return false;
+        return true;
+    } else if constexpr (is_tuple_like<T>::value) {
+        if (!v.is_array()) return true;
+        return tuple_numbers_fit<T>(v, std::make_index_sequence<std::tuple_size_v<T>>{});
+    } else if constexpr (is_optional<T>::value) {
+        return v.is_null() || numbers_fit<typename T::value_type>(v);
+    } else if constexpr (is_string_map<T>::value) {
+        if (!v.is_object()) return true;
+        for (const auto& e : v)
+            if (!numbers_fit<typename T::mapped_type>(e)) return false;
+        return true;
+    } else {
+        return true;
+    }
+}
+template <class T, class Json, std::size_t... I>
+bool tuple_numbers_fit(const Json& v, std::index_sequence<I...>) { // for each element present
+    return ((I >= v.size() || numbers_fit<std::tuple_element_t<I, T>>(v[I])) && ...);
+}
+} // namespace detail
 
 /// The Codec for nlohmann/json (Json: nlohmann::json, or nlohmann::ordered_json
 /// to keep members in the order they were written).
@@ -40,6 +128,7 @@ struct basic_nlohmann_codec {
     static std::string dump(const value& v) { return v.dump(-1, ' ', false, value::error_handler_t::replace); }
     template <class T>
     static T to(const value& v) {
+        if (!detail::numbers_fit<T>(v)) throw std::out_of_range("a number does not fit the parameter's type");
         return v.template get<T>();
     }
     template <class T>
