@@ -31,8 +31,8 @@ struct frame_header {
     std::array<std::uint8_t, 4> mask_key{};
 };
 
-/// Why a header was rejected. Every value maps to close code 1002 except
-/// length_too_large, which maps to 1009.
+/// Why a header was rejected. The session closes with 1002 for every value
+/// except length_msb_set, which it treats as a length beyond any limit (1009).
 enum class header_error : std::uint8_t {
     none,
     reserved_opcode,    ///< opcodes 3-7, 0xB-0xF
