@@ -11,8 +11,11 @@
 #if defined(DUPLEX_HAS_REDIS)
 #include <duplex/pubsub/redis_backplane.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,8 +44,12 @@ std::uint16_t free_port() {
 class redis_process {
 public:
     explicit redis_process(std::uint16_t port) : port_(port) { start(); }
-    ~redis_process() { stop(); }
+    ~redis_process() {
+        stop();
+        release_port();
+    }
     void start() {
+        release_port();
         const std::string port = std::to_string(port_);
         pid_ = ::fork();
         if (pid_ == 0) {
@@ -75,11 +82,30 @@ public:
         ::kill(pid_, SIGKILL); // like a crash: no goodbye to the clients
         ::waitpid(pid_, nullptr, 0);
         pid_ = -1;
+        hold_port();
     }
 
 private:
+    // While Redis is down its port stays bound (not listening): connecting to it
+    // is refused, and no other test's server, nor a client's own ephemeral port
+    // (a TCP self-connect), can take it and answer the backplane's reconnects.
+    void hold_port() {
+        held_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int one = 1;
+        ::setsockopt(held_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port_);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(held_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    }
+    void release_port() {
+        if (held_ >= 0) ::close(held_);
+        held_ = -1;
+    }
     std::uint16_t port_;
     pid_t pid_ = -1;
+    int held_ = -1;
 };
 
 template <class Fn>
