@@ -4,6 +4,7 @@
 
 #include <duplex/config.hpp>
 #include <duplex/config/macros.hpp>
+#include <duplex/detail/deadline_service.hpp>
 #include <duplex/error.hpp>
 #include <duplex/handlers.hpp>
 #include <duplex/handshake/client_handshake.hpp>
@@ -14,6 +15,7 @@
 #include <duplex/protocol/session.hpp>
 #include <duplex/transport/tcp.hpp>
 
+#include <asio/bind_allocator.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -91,12 +93,41 @@ struct outbox {
     }
 };
 
+/// Allocates exactly what is asked. Asio otherwise recycles operation memory
+/// per thread, in blocks sized by earlier, larger operations: the one wait a
+/// parked connection keeps pending would hold such a block.
+template <class T>
+struct exact_allocator {
+    using value_type = T;
+    exact_allocator() noexcept = default;
+    template <class U>
+    exact_allocator(const exact_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+    template <class U>
+    bool operator==(const exact_allocator<U>&) const noexcept {
+        return true;
+    }
+    template <class U>
+    bool operator!=(const exact_allocator<U>&) const noexcept {
+        return false;
+    }
+};
+
+/// What a connection has queued and is writing: allocated by its first send
+/// and given back when it parks, so an idle connection holds none of it.
+struct write_queue {
+    outbox back, front; // queued, and in flight
+    std::vector<asio::const_buffer> gather;
+};
+
 } // namespace detail
 
 /// A connection of a server or client described by Config (see duplex/config.hpp).
 /// All public member functions are safe to call from any thread.
+
 template <class Config>
-class basic_connection : public std::enable_shared_from_this<basic_connection<Config>> {
+class basic_connection : public std::enable_shared_from_this<basic_connection<Config>>, private detail::deadline_owner {
 public:
     using config_type = Config;
     using role = typename Config::role;
@@ -214,6 +245,8 @@ private:
     void on_write(std::error_code ec);
     bool admit(std::size_t size, completion& done);
     void arm_timer(std::chrono::milliseconds after);
+    void cancel_timer() noexcept;
+    static void on_deadline(detail::deadline_owner* self);
     void on_timer();
     void park();
     void unpark();
@@ -230,16 +263,24 @@ private:
     void after_close_event();
     void finish(std::error_code ec);
     void update_buffered() noexcept;
+    void release_write_buffers() noexcept;
+    detail::write_queue& writes() {
+        if (!writes_) writes_ = std::make_unique<detail::write_queue>();
+        return *writes_;
+    }
+    std::size_t queued_bytes() const noexcept {
+        return (writes_ ? writes_->back.total + writes_->front.total : 0) + session_.output_size();
+    }
 
     executor_type executor_;
     stream_type socket_;
-    asio::steady_timer timer_;
     protocol::session<role> session_;
     std::shared_ptr<const handlers_type> handlers_; // shared by a route's connections
-    user_data_type user_data_{};
+    DUPLEX_NO_UNIQUE_ADDRESS user_data_type user_data_{};
 
-    detail::outbox back_, front_; // queued, and in flight
-    std::vector<asio::const_buffer> gather_;
+    std::unique_ptr<detail::write_queue> writes_; // null while nothing was sent since the connection parked
+    // The small members together: an idle connection's size is what a server
+    // with many of them pays for.
     bool writing_ = false;
     bool dispatching_ = false;
     bool activity_ = false;
@@ -249,19 +290,21 @@ private:
     bool eof_ = false;
     bool parked_ = false;
     phase phase_ = phase::handshake;
-    std::chrono::milliseconds quiet_for_{0}; // open phase: time without input
-    std::uint8_t wakes_in_tick_ = 0;         // parked wake-ups since the last tick
-    std::uint32_t timer_generation_ = 0;
-    std::atomic<std::size_t> buffered_{0};
+    std::uint8_t wakes_in_tick_ = 0; // parked wake-ups since the last tick
+    bool counted_open_ = false;      // server: counted in its open connections
     std::atomic<bool> open_{false};
+    std::uint16_t remote_port_ = 0;
+    int handshake_status_ = 0;
+    std::chrono::milliseconds quiet_for_{0}; // open phase: time without input
+    detail::deadline_service::clock::time_point due_ = detail::deadline_service::clock::time_point::max();
+    detail::deadline_service* deadlines_; // the io_context's, shared by its connections
+    std::atomic<std::size_t> buffered_{0};
 
     close_info close_info_;
     std::string target_;
     std::vector<std::pair<std::string, std::string>> params_;
     std::string subprotocol_;
     std::string remote_address_;
-    std::uint16_t remote_port_ = 0;
-    int handshake_status_ = 0;
 
     // Only needed until the connection opens: kept behind a pointer and freed
     // then, so an open connection carries none of it.
@@ -274,7 +317,10 @@ private:
         extension_negotiator accept_extensions; // client: checks the server's choice
     };
     std::unique_ptr<handshake_state> handshake_ = std::make_unique<handshake_state>();
-    std::function<void()> on_finished_;              // owner bookkeeping
+    // Owner bookkeeping when the connection ends: a plain function and its
+    // owner, so that no connection allocates for it.
+    void (*on_finished_)(void* owner, basic_connection& c) = nullptr;
+    void* owner_ = nullptr;
     metrics_type* metrics_ = nullptr;                // the owner's sink
     std::shared_ptr<protocol::extension> extension_; // negotiated at the handshake
 };

@@ -292,21 +292,13 @@ private:
             executor, transport_type::template wrap<executor_type>(std::move(socket), tls_context_));
         c->metrics_ = &metrics_;
         connections_.insert(c);
-        const std::string address = c->remote_address();
         {
             const std::lock_guard<std::mutex> lock(per_address_mutex_);
-            ++per_address_[address];
+            ++per_address_[c->remote_address()];
         }
-        c->on_finished_ = [this, weak = std::weak_ptr<connection_type>(c), address] {
-            asio::post(strand_, [this, weak, address] {
-                if (auto strong = weak.lock())
-                    connections_.erase(strong);
-                else
-                    prune();
-                if (stopping_ && connections_.empty()) stop_timer_.cancel();
-                const std::lock_guard<std::mutex> lock(per_address_mutex_);
-                if (--per_address_[address] == 0) per_address_.erase(address);
-            });
+        c->owner_ = this;
+        c->on_finished_ = [](void* owner, connection_type& conn) {
+            static_cast<basic_server*>(owner)->connection_finished(conn);
         };
         protocol::session_options limits;
         c->start_server([this](const connection_ptr& conn,
@@ -314,13 +306,15 @@ private:
                         limits);
     }
 
-    void prune() {
-        for (auto it = connections_.begin(); it != connections_.end();) {
-            if ((*it)->phase_ == connection_type::phase::done)
-                it = connections_.erase(it);
-            else
-                ++it;
-        }
+    void connection_finished(connection_type& conn) {
+        if (conn.counted_open_) open_count_.fetch_sub(1, std::memory_order_relaxed);
+        asio::post(strand_, [this, c = conn.shared_from_this()] {
+            connections_.erase(c);
+            if (stopping_ && connections_.empty()) stop_timer_.cancel();
+            const std::lock_guard<std::mutex> lock(per_address_mutex_);
+            const auto it = per_address_.find(c->remote_address());
+            if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+        });
     }
 
     std::shared_ptr<endpoint_type> find_route(std::string_view path,
@@ -390,11 +384,7 @@ private:
                 if (!ok) return reject(c, status, b, h);
                 c->subprotocol_ = p;
                 open_count_.fetch_add(1, std::memory_order_relaxed);
-                auto finished = std::move(c->on_finished_);
-                c->on_finished_ = [this, finished] {
-                    open_count_.fetch_sub(1, std::memory_order_relaxed);
-                    if (finished) finished();
-                };
+                c->counted_open_ = true;
                 // The connection shares the route's handlers (aliasing the endpoint).
                 std::shared_ptr<const typename connection_type::handlers_type> handlers(e, e.get());
                 c->extension_ = extension;

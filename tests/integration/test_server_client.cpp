@@ -7,8 +7,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace duplex_test;
 using namespace std::chrono_literals;
@@ -246,6 +248,39 @@ TEST_CASE("timers: slow handshakes and silent peers are closed; keepalive keeps 
     c.run();
     CHECK(pings_answered >= 2); // auto-pong kept it alive through several idle periods
     CHECK(info.code == 1000);
+}
+
+namespace {
+struct ticking : duplex::config::server {
+    static constexpr std::chrono::milliseconds idle_timeout{300};
+    static constexpr std::chrono::milliseconds pong_timeout{2000};
+    static constexpr std::chrono::milliseconds park_after{100};
+};
+} // namespace
+
+TEST_CASE("one timer per io_context serves every connection's deadlines", "[integration][timers]") {
+    echo_fixture<ticking> f;
+    auto& deadlines = duplex::detail::deadline_service::of(f.thread.io.get_executor());
+    constexpr int n = 40;
+    std::vector<std::unique_ptr<raw_client>> peers;
+    for (int i = 0; i < n; ++i) {
+        peers.push_back(std::make_unique<raw_client>(f.port));
+        REQUIRE(peers.back()->upgrade().find("101") != std::string::npos);
+    }
+    // Every open connection has its tick in the one table.
+    CHECK(eventually([&] { return deadlines.size() == static_cast<std::size_t>(n); }));
+    // All of them go quiet: each is parked and then pinged from that table's sweeps.
+    int pinged = 0;
+    for (auto& p : peers)
+        pinged += p->read_frame().first == 0x9 ? 1 : 0;
+    CHECK(pinged == n);
+    // They are still served after the ping (parked connections wake up).
+    peers.front()->send(duplex_test::client_frame(0x1, "still here"));
+    CHECK(peers.front()->read_frame() == std::make_pair(0x1, std::string("still here")));
+    // Closed connections leave no entry behind.
+    peers.clear();
+    CHECK(eventually([&] { return deadlines.size() == 0; }));
+    CHECK(eventually([&] { return f.server.connection_count() == 0; }));
 }
 
 TEST_CASE("max_connections answers 503 and established connections are unaffected", "[integration][limits]") {

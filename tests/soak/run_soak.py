@@ -5,7 +5,7 @@ usage: run_soak.py SOAK_SERVER SOAK_CLIENT [--connections 10000] [--churn-second
 
 1. hold: SOAK_CLIENT opens --connections connections (one echo each) and holds
    them, then all send again at once; the server's RSS growth must stay within
-   10 KiB per connection, and its file descriptors return to the baseline once
+   2 KiB per connection, and its file descriptors return to the baseline once
    they close.
 2. churn: --concurrency workers connect, echo or publish, and disconnect in a
    loop for --churn-seconds; the server's RSS, sampled every second, must end
@@ -96,7 +96,7 @@ try:
     per_connection = (rss - base_rss) * 1024 / n
     print(f"server at {n} connections: RSS {rss} KiB (+{rss - base_rss} KiB, {per_connection:.0f} B per "
           f"connection), {fds} file descriptors", flush=True)
-    check(f"server RSS growth {per_connection:.0f} B per connection <= 10 KiB", per_connection <= 10 * 1024)
+    check(f"server RSS growth {per_connection:.0f} B per connection <= 2 KiB", per_connection <= 2 * 1024)
     check(f"one server descriptor per connection ({fds - base_fds})", fds - base_fds == n)
     hold.stdin.write("\n")
     hold.stdin.flush()

@@ -32,3 +32,13 @@
 #define DUPLEX_LIKELY(x) (x)
 #define DUPLEX_UNLIKELY(x) (x)
 #endif
+
+// An empty member (the default per-connection user data) takes no room.
+#if defined(__has_cpp_attribute)
+#if __has_cpp_attribute(no_unique_address)
+#define DUPLEX_NO_UNIQUE_ADDRESS [[no_unique_address]]
+#endif
+#endif
+#ifndef DUPLEX_NO_UNIQUE_ADDRESS
+#define DUPLEX_NO_UNIQUE_ADDRESS
+#endif

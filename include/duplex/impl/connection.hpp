@@ -10,7 +10,8 @@ namespace duplex {
 
 template <class Config>
 basic_connection<Config>::basic_connection(executor_type executor, stream_type stream)
-    : executor_(executor), socket_(std::move(stream)), timer_(executor) {
+    : executor_(executor), socket_(std::move(stream)), deadlines_(&detail::deadline_service::of(executor)) {
+    deadline_passed = &basic_connection::on_deadline;
     transport_type::describe_peer(transport_type::lowest_layer(socket_), remote_address_, remote_port_);
     session_.options().max_message_size = Config::max_message_size;
     session_.options().max_frame_size = Config::max_frame_size;
@@ -18,7 +19,9 @@ basic_connection<Config>::basic_connection(executor_type executor, stream_type s
 }
 
 template <class Config>
-basic_connection<Config>::~basic_connection() = default;
+basic_connection<Config>::~basic_connection() {
+    deadlines_->cancel(*this);
+}
 
 // Run `fn` on the connection's executor: inline when already there (the
 // handler path), posted otherwise (sends from other threads).
@@ -45,7 +48,7 @@ void basic_connection<Config>::send(message_kind kind, std::string_view payload,
             return;
         }
         if constexpr (metrics_type::enabled) metrics_->message_out(payload.size());
-        if (done) back_.completions.push_back(std::move(done));
+        if (done) writes().back.completions.push_back(std::move(done));
         flush();
         return;
     }
@@ -81,14 +84,15 @@ void basic_connection<Config>::queue_frame(shared_frame f, completion d) {
     }
     if (!admit(f->size(), d)) return;
     // Keep order: whatever the session framed before goes first.
+    auto& back = writes().back;
     if (session_.output_size() != 0) {
-        back_.bytes.append(session_.output_data(), session_.output_size());
-        back_.total += session_.output_size();
+        back.bytes.append(session_.output_data(), session_.output_size());
+        back.total += session_.output_size();
         session_.consume_output(session_.output_size());
     }
     if constexpr (metrics_type::enabled) metrics_->message_out(f->size());
-    back_.add_frame(std::move(f));
-    if (d) back_.completions.push_back(std::move(d));
+    back.add_frame(std::move(f));
+    if (d) back.completions.push_back(std::move(d));
     flush();
 }
 
@@ -118,7 +122,7 @@ void basic_connection<Config>::abort() {
 
 template <class Config>
 bool basic_connection<Config>::admit(std::size_t size, completion& done) {
-    const std::size_t queued = back_.total + front_.total + session_.output_size();
+    const std::size_t queued = queued_bytes();
     if (queued + size <= Config::send_queue_limit || queued == 0) return true;
     if constexpr (metrics_type::enabled) metrics_->send_dropped();
     switch (Config::on_queue_full) {
@@ -274,7 +278,7 @@ void basic_connection<Config>::open_and_read(std::size_t) {
     if constexpr (tick_interval().count() > 0)
         arm_timer(tick_interval());
     else
-        timer_.cancel();
+        cancel_timer();
     dispatching_ = true;
     if (const auto handlers = handlers_; handlers && handlers->on_open) handlers->on_open(this->shared_from_this());
     dispatching_ = false;
@@ -387,8 +391,9 @@ void basic_connection<Config>::after_close_event() {
 
 template <class Config>
 void basic_connection<Config>::queue_bytes(std::string_view bytes) {
-    back_.bytes.append(bytes.data(), bytes.size());
-    back_.total += bytes.size();
+    auto& back = writes().back;
+    back.bytes.append(bytes.data(), bytes.size());
+    back.total += bytes.size();
 }
 
 template <class Config>
@@ -398,12 +403,13 @@ void basic_connection<Config>::flush() {
         return;
     }
     if (session_.output_size() != 0) {
-        if (back_.total == 0 && back_.segments.empty()) {
-            session_.swap_output(back_.bytes); // no copy: buffers circulate
-            back_.total = back_.bytes.size();
+        auto& back = writes().back;
+        if (back.total == 0 && back.segments.empty()) {
+            session_.swap_output(back.bytes); // no copy: buffers circulate
+            back.total = back.bytes.size();
         } else {
-            back_.bytes.append(session_.output_data(), session_.output_size());
-            back_.total += session_.output_size();
+            back.bytes.append(session_.output_data(), session_.output_size());
+            back.total += session_.output_size();
             session_.consume_output(session_.output_size());
         }
     }
@@ -413,50 +419,54 @@ void basic_connection<Config>::flush() {
 
 template <class Config>
 void basic_connection<Config>::start_write() {
-    if (writing_ || back_.empty() || phase_ == phase::done) return;
-    front_.swap(back_);
-    gather_.clear();
-    if (front_.segments.empty()) {
-        gather_.emplace_back(front_.bytes.data(), front_.bytes.size());
+    if (writing_ || !writes_ || writes_->back.empty() || phase_ == phase::done) return;
+    auto& [back, front, gather] = *writes_;
+    front.swap(back);
+    gather.clear();
+    if (front.segments.empty()) {
+        gather.emplace_back(front.bytes.data(), front.bytes.size());
     } else {
-        for (const auto& s : front_.segments) {
+        for (const auto& s : front.segments) {
             if (s.frame)
-                gather_.emplace_back(s.frame->data(), s.frame->size());
+                gather.emplace_back(s.frame->data(), s.frame->size());
             else
-                gather_.emplace_back(front_.bytes.data() + s.offset, s.size);
+                gather.emplace_back(front.bytes.data() + s.offset, s.size);
         }
-        if (front_.bytes.size() > front_.covered)
-            gather_.emplace_back(front_.bytes.data() + front_.covered, front_.bytes.size() - front_.covered);
+        if (front.bytes.size() > front.covered)
+            gather.emplace_back(front.bytes.data() + front.covered, front.bytes.size() - front.covered);
     }
     writing_ = true;
-    asio::async_write(socket_, gather_,
+    asio::async_write(socket_, gather,
                       [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); });
 }
 
 template <class Config>
 void basic_connection<Config>::on_write(std::error_code ec) {
     writing_ = false;
-    auto completions = std::move(front_.completions);
-    front_.completions.clear();
-    front_.clear();
+    auto& front = writes_->front; // kept while writing
+    auto completions = std::move(front.completions);
+    front.completions.clear();
+    front.clear();
     for (auto& done : completions)
         done(ec);
     if (ec) return finish(ec);
     if (phase_ == phase::done) return;
     // Keep the write buffer for reuse unless it grew large for one big message.
-    front_.bytes.shrink_if_empty(Config::read_size * 4);
-    if (!back_.empty()) {
+    front.bytes.shrink_if_empty(Config::read_size * 4);
+    if (!writes_->back.empty()) {
         start_write();
     } else if (session_.state() == protocol::session_state::closed && session_.output_size() == 0) {
         if (phase_ == phase::closing && !close_seen_) return finish({}); // handshake refused: response sent
         after_close_event();
     }
+    // A parked (idle) connection holds no buffers: here, those of the 101 response.
+    if (parked_ && !writing_) release_write_buffers();
     update_buffered();
 }
 
 template <class Config>
 void basic_connection<Config>::update_buffered() noexcept {
-    const std::size_t queued = back_.total + front_.total + session_.output_size();
+    const std::size_t queued = queued_bytes();
     buffered_.store(queued, std::memory_order_relaxed);
     constexpr std::size_t high =
         Config::send_queue_high_watermark ? Config::send_queue_high_watermark : Config::send_queue_limit / 2;
@@ -476,12 +486,29 @@ void basic_connection<Config>::update_buffered() noexcept {
 
 template <class Config>
 void basic_connection<Config>::arm_timer(std::chrono::milliseconds after) {
-    const auto generation = ++timer_generation_;
-    timer_.expires_after(after);
-    timer_.async_wait([self = this->shared_from_this(), generation](std::error_code ec) {
-        if (ec || generation != self->timer_generation_) return;
-        self->on_timer();
-    });
+    due_ = detail::deadline_service::clock::now() + after;
+    deadlines_->schedule(*this, due_);
+}
+
+template <class Config>
+void basic_connection<Config>::cancel_timer() noexcept {
+    due_ = detail::deadline_service::clock::time_point::max();
+    deadlines_->cancel(*this);
+}
+
+// Called by the deadline service under its lock, from any thread: only posts.
+template <class Config>
+void basic_connection<Config>::on_deadline(detail::deadline_owner* self) {
+    auto* c = static_cast<basic_connection*>(self);
+    if (auto strong = c->weak_from_this().lock()) {
+        auto& executor = strong->executor_;
+        asio::post(executor, [c = std::move(strong)] {
+            // A deadline moved later since (or cancelled) is not due yet.
+            if (c->phase_ == phase::done || detail::deadline_service::clock::now() < c->due_) return;
+            c->due_ = detail::deadline_service::clock::time_point::max();
+            c->on_timer();
+        });
+    }
 }
 
 template <class Config>
@@ -536,20 +563,23 @@ template <class Config>
 void basic_connection<Config>::unpark() {
     if constexpr (!transport_type::secure) {
         session_.release_idle_buffers();
-        if (!writing_) {
-            front_.bytes.release_if_empty();
-            back_.bytes.release_if_empty();
-            std::vector<asio::const_buffer>().swap(gather_);
-        }
-        socket_.async_wait(asio::socket_base::wait_read, [self = this->shared_from_this()](std::error_code ec) {
-            if (self->phase_ == phase::done) return;
-            if (ec) {
-                self->parked_ = false;
-                return self->on_read(ec, 0);
-            }
-            self->wake();
-        });
+        if (!writing_) release_write_buffers();
+        socket_.async_wait(asio::socket_base::wait_read,
+                           asio::bind_allocator(detail::exact_allocator<void>{},
+                                                [self = this->shared_from_this()](std::error_code ec) {
+                                                    if (self->phase_ == phase::done) return;
+                                                    if (ec) {
+                                                        self->parked_ = false;
+                                                        return self->on_read(ec, 0);
+                                                    }
+                                                    self->wake();
+                                                }));
     }
+}
+
+template <class Config>
+void basic_connection<Config>::release_write_buffers() noexcept {
+    if (writes_ && writes_->back.empty() && writes_->front.empty()) writes_.reset();
 }
 
 // A parked connection became readable. Read what is there through a buffer
@@ -591,8 +621,7 @@ void basic_connection<Config>::finish(std::error_code ec) {
     const bool was_open = open_.load(std::memory_order_relaxed) || close_seen_;
     phase_ = phase::done;
     open_.store(false, std::memory_order_relaxed);
-    ++timer_generation_;
-    timer_.cancel();
+    cancel_timer();
     std::error_code ignored;
     auto& lowest = transport_type::lowest_layer(socket_);
     lowest.shutdown(asio::socket_base::shutdown_both, ignored);
@@ -606,18 +635,16 @@ void basic_connection<Config>::finish(std::error_code ec) {
         if constexpr (metrics_type::enabled) metrics_->connection_closed(close_info_.code);
         if (handlers && handlers->on_close) handlers->on_close(self, close_info_);
     }
-    for (auto* box : {&front_, &back_}) {
-        auto completions = std::move(box->completions);
-        box->completions.clear();
-        for (auto& done : completions)
-            done(error::closed);
+    if (writes_) {
+        for (auto* box : {&writes_->front, &writes_->back}) {
+            auto completions = std::move(box->completions);
+            box->completions.clear();
+            for (auto& done : completions)
+                done(error::closed);
+        }
     }
     session_.transport_closed();
-    if (on_finished_) {
-        auto fn = std::move(on_finished_);
-        on_finished_ = nullptr;
-        fn();
-    }
+    if (const auto fn = std::exchange(on_finished_, nullptr)) fn(owner_, *this);
 }
 
 } // namespace duplex

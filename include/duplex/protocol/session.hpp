@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -163,17 +164,19 @@ public:
     void release_idle_buffers() noexcept {
         in_.release_if_empty();
         out_.release_if_empty();
-        if (!in_message_) {
-            message_.clear(); // what is left is a message already delivered
-            message_.release_if_empty();
+        if (!buffers_) return;
+        if (!in_message_) { // what is left is a message already delivered
+            buffers_.reset();
+            return;
         }
-        scratch_.clear(); // holds only the part last handed out
-        scratch_.release_if_empty();
-        std::string().swap(encode_buffer_);
+        buffers_->scratch.clear(); // holds only the part last handed out
+        buffers_->scratch.release_if_empty();
+        std::string().swap(buffers_->encode);
     }
     /// Bytes of buffer memory currently held.
     std::size_t buffer_capacity() const noexcept {
-        return in_.capacity() + out_.capacity() + message_.capacity() + scratch_.capacity();
+        return in_.capacity() + out_.capacity() +
+               (buffers_ ? buffers_->message.capacity() + buffers_->scratch.capacity() : 0);
     }
 
 private:
@@ -211,9 +214,18 @@ private:
 
     detail::byte_buffer in_;
     detail::byte_buffer out_;
-    detail::byte_buffer message_; // reassembly of fragmented or compressed messages
-    detail::byte_buffer scratch_; // compressed streaming output, outgoing encoding
-    std::string encode_buffer_;
+    // Buffers that only fragmented, compressed or streamed messages and
+    // extensions use: allocated on first use, freed by release_idle_buffers().
+    struct message_buffers {
+        detail::byte_buffer message; // reassembly of fragmented or compressed messages
+        detail::byte_buffer scratch; // compressed streaming output
+        std::string encode;          // outgoing encoding by the extension
+    };
+    std::unique_ptr<message_buffers> buffers_;
+    message_buffers& buffers() {
+        if (!buffers_) buffers_ = std::make_unique<message_buffers>();
+        return *buffers_;
+    }
 
     // the frame being read
     frame::frame_header frame_{};

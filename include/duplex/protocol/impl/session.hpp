@@ -67,7 +67,7 @@ event session<Role>::next_event() {
             compressed_ = ext_ != nullptr && h.rsv != 0 && ext_->claims_message(h.rsv);
             if (h.rsv != 0 && !compressed_) return fail(close_code::protocol_error, "unexpected RSV bits");
             utf8_.reset();
-            message_.clear();
+            if (buffers_) buffers_->message.clear();
         }
         if (h.payload_length > options_.max_frame_size) return fail(close_code::message_too_big, "frame too big");
         if (!compressed_ && message_size_ + h.payload_length > options_.max_message_size)
@@ -128,8 +128,8 @@ event session<Role>::continue_payload() {
     if (compressed_) {
         // Decoded bytes go to the reassembly buffer, or in streaming mode to a
         // scratch buffer handed out as one part.
-        detail::byte_buffer& target = options_.streaming ? scratch_ : message_;
-        if (options_.streaming) scratch_.clear();
+        detail::byte_buffer& target = options_.streaming ? buffers().scratch : buffers().message;
+        if (options_.streaming) target.clear();
         const std::size_t before = target.size();
         buffer_sink sink(target);
         const std::size_t budget = options_.max_message_size;
@@ -142,7 +142,7 @@ event session<Role>::continue_payload() {
         if (!validate_text(chunk, chunk_size)) return fail(close_code::invalid_payload, "invalid UTF-8");
     } else {
         if (!validate_text(chunk, chunk_size)) return fail(close_code::invalid_payload, "invalid UTF-8");
-        if (!options_.streaming) message_.append(chunk, chunk_size);
+        if (!options_.streaming) buffers().message.append(chunk, chunk_size);
     }
     if (message_done && message_kind_ == message_kind::text && options_.validate_utf8 && !utf8_.complete())
         return fail(close_code::invalid_payload, "invalid UTF-8");
@@ -157,7 +157,8 @@ event session<Role>::continue_payload() {
     } else {
         if (!message_done) return {};
         ev.type = event::message;
-        ev.data = std::string_view(reinterpret_cast<const char*>(message_.data()), message_.size());
+        const auto& message = buffers().message;
+        ev.data = std::string_view(reinterpret_cast<const char*>(message.data()), message.size());
     }
     if (message_done) finish_message();
     return ev;
@@ -229,10 +230,11 @@ std::error_code session<Role>::send_message(message_kind kind, const void* data,
         !frame::is_valid_utf8(std::string_view(static_cast<const char*>(data), size)))
         return error::invalid_utf8;
     if (compress && ext_ != nullptr) {
-        encode_buffer_.clear();
-        const std::uint8_t rsv = ext_->encode(static_cast<const std::uint8_t*>(data), size, encode_buffer_);
+        auto& encoded = buffers().encode;
+        encoded.clear();
+        const std::uint8_t rsv = ext_->encode(static_cast<const std::uint8_t*>(data), size, encoded);
         if (rsv != 0) {
-            write_frame(kind_opcode(kind), true, rsv, encode_buffer_.data(), encode_buffer_.size());
+            write_frame(kind_opcode(kind), true, rsv, encoded.data(), encoded.size());
             return {};
         }
     }
