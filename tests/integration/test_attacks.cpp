@@ -68,16 +68,6 @@ long long milliseconds_since(clock_type::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start).count();
 }
 
-template <class Fn>
-bool eventually(Fn fn, std::chrono::milliseconds limit = 5000ms) {
-    const auto deadline = clock_type::now() + limit;
-    while (clock_type::now() < deadline) {
-        if (fn()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return fn();
-}
-
 // The end of every attack: a fresh client upgrades and gets its echo back.
 void check_still_serving(std::uint16_t port, const std::string& path = "/echo") {
     raw_client fresh(port);

@@ -64,16 +64,6 @@ struct peer {
     }
 };
 
-template <class Fn>
-bool eventually(Fn fn, std::chrono::milliseconds limit = 5000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (fn()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return fn();
-}
-
 } // namespace
 
 TEST_CASE("pubsub: a publish reaches the room's members once, not the sender or other rooms", "[integration][pubsub]") {

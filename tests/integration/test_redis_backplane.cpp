@@ -108,16 +108,6 @@ private:
     int held_ = -1;
 };
 
-template <class Fn>
-bool eventually(Fn fn, std::chrono::milliseconds limit = 10000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (fn()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return fn();
-}
-
 // One "process": a server, its broker and its backplane, on an io thread.
 struct node {
     io_thread thread;

@@ -17,6 +17,17 @@
 
 namespace duplex_test {
 
+/// Poll `fn` until it holds or `limit` passes; true if it held.
+template <class Fn>
+bool eventually(Fn fn, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (fn()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return fn();
+}
+
 /// Runs an io_context on a background thread; joins on destruction.
 class io_thread {
 public:
