@@ -60,6 +60,12 @@ struct common {
     /// A connection quiet this long gives its buffers back and waits for input
     /// without a read buffer (idle memory); 0 keeps buffers. Also the timer tick.
     static constexpr std::chrono::milliseconds park_after{2'000};
+    /// Server, plain transports: a message at least this large, sent while
+    /// nothing else is queued and without a completion handler, is written
+    /// straight from the caller's buffer (header and payload gathered in one
+    /// non-blocking send) instead of being copied into the send queue; what the
+    /// socket does not take at once is queued as usual. 0: always copy.
+    static constexpr std::size_t direct_write_size = 16 * 1024;
 };
 
 /// A plain (ws://) server on TCP.

@@ -23,6 +23,7 @@
 #include <asio/strand.hpp>
 #include <asio/write.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -241,6 +242,7 @@ private:
     void dispatch_events();
     void queue_bytes(std::string_view bytes);
     void flush();
+    bool write_direct(message_kind kind, std::string_view payload, bool compress);
     void start_write();
     void on_write(std::error_code ec);
     bool admit(std::size_t size, completion& done);

@@ -4,6 +4,7 @@
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -281,6 +282,41 @@ TEST_CASE("one timer per io_context serves every connection's deadlines", "[inte
     peers.clear();
     CHECK(eventually([&] { return deadlines.size() == 0; }));
     CHECK(eventually([&] { return f.server.connection_count() == 0; }));
+}
+
+TEST_CASE("a large message goes out from the caller's buffer; what the socket does not take is queued in order",
+          "[integration][limits]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
+    std::string big(4 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<char>(i * 7 + i / 4096);
+    std::promise<std::size_t> queued_after_big;
+    auto& route = server.route("/big");
+    route.on_message = [&](const auto& c, const duplex::message&) { // the 101 response is out by now
+        std::string copy = big; // the caller's buffer may change as soon as send() returns
+        c->send_binary(copy);
+        std::fill(copy.begin(), copy.end(), 'x');
+        queued_after_big.set_value(c->buffered_amount());
+        c->send_text("after");
+        c->send_binary(std::string(20 * 1024, 'z')); // queued behind: the queue is not empty
+    };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    raw_client peer(server.port());
+    REQUIRE(peer.upgrade("/big").find("101") != std::string::npos);
+    peer.send(duplex_test::client_frame(0x1, "go"));
+    const auto queued = queued_after_big.get_future().get();
+    // A loopback socket takes some of 4 MiB at once, not all of it: the rest waits in the queue.
+    CHECK(queued > 0);
+    CHECK(queued < big.size());
+    std::this_thread::sleep_for(100ms); // the server's socket buffer stays full for a while
+    const auto first = peer.read_frame();
+    CHECK(first.first == 0x2);
+    CHECK(first.second.size() == big.size());
+    CHECK(first.second == big);
+    CHECK(peer.read_frame() == std::make_pair(0x1, std::string("after")));
+    CHECK(peer.read_frame() == std::make_pair(0x2, std::string(20 * 1024, 'z')));
 }
 
 TEST_CASE("max_connections answers 503 and established connections are unaffected", "[integration][limits]") {

@@ -43,6 +43,9 @@ void basic_connection<Config>::send(message_kind kind, std::string_view payload,
             return;
         }
         if (!admit(payload.size(), done)) return;
+        if constexpr (!role::masks_output && !transport_type::secure && Config::direct_write_size > 0) {
+            if (payload.size() >= Config::direct_write_size && !done && write_direct(kind, payload, compress)) return;
+        }
         if (auto ec = session_.send_message(kind, payload.data(), payload.size(), compress)) {
             if (done) done(ec);
             return;
@@ -417,6 +420,41 @@ void basic_connection<Config>::flush() {
     update_buffered();
 }
 
+// A large message while nothing is queued: gather its header and the caller's
+// payload into one non-blocking send instead of copying the payload into the
+// queue; queue only what the socket did not take. False: send it the usual way.
+template <class Config>
+bool basic_connection<Config>::write_direct(message_kind kind, std::string_view payload, bool compress) {
+    if (writing_ || queued_bytes() != 0 || phase_ != phase::open) return false; // keep the order
+    if (compress && session_.get_extension() != nullptr) return false;          // the extension encodes it
+    if (kind == message_kind::text && session_.options().validate_utf8 && !frame::is_valid_utf8(payload))
+        return false; // send_message reports it
+    std::uint8_t header[frame::max_header_size];
+    const std::size_t header_size = session_.write_message_header(kind, payload.size(), header);
+    if (header_size == 0) return false;
+    auto& socket = transport_type::lowest_layer(socket_);
+    std::error_code ec;
+    if (!socket.non_blocking()) socket.non_blocking(true, ec); // a flag of Asio's, set once (an ioctl)
+    if (ec) return false;
+    const std::array<asio::const_buffer, 2> gather{asio::buffer(header, header_size), asio::buffer(payload)};
+    std::size_t written = socket.write_some(gather, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        written = 0;
+    } else if (ec) {
+        return false; // the queued write reports the transport's error
+    }
+    if constexpr (metrics_type::enabled) metrics_->message_out(payload.size());
+    if (written < header_size + payload.size()) { // the rest, in order, behind nothing
+        if (written < header_size) {
+            queue_bytes({reinterpret_cast<const char*>(header) + written, header_size - written});
+            written = header_size;
+        }
+        queue_bytes(payload.substr(written - header_size));
+        flush();
+    }
+    return true;
+}
+
 template <class Config>
 void basic_connection<Config>::start_write() {
     if (writing_ || !writes_ || writes_->back.empty() || phase_ == phase::done) return;
@@ -592,7 +630,7 @@ void basic_connection<Config>::wake() {
         thread_local std::uint8_t scratch[64 * 1024];
         std::size_t total = 0;
         std::error_code ec;
-        socket_.non_blocking(true, ec);
+        if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
         for (;;) {
             const std::size_t n = socket_.read_some(asio::buffer(scratch, sizeof scratch), ec);
             if (ec == asio::error::would_block || ec == asio::error::try_again) break;
