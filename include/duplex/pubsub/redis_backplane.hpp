@@ -116,6 +116,14 @@ public:
         const auto address = asio::ip::make_address(host, ec);
         if (ec) return done(ec);
         socket_.async_connect({address, port}, [self = this->shared_from_this(), done](std::error_code e) {
+            if (!e && self->connected_to_itself()) {
+                // Redis is down and its port is in the ephemeral range: the
+                // connection took that port and met itself (TCP simultaneous
+                // open), and would read its own commands back as replies.
+                std::error_code ignored;
+                self->socket_.close(ignored);
+                e = asio::error::connection_refused;
+            }
             if (!e) {
                 self->socket_.set_option(asio::ip::tcp::no_delay(true), e);
                 self->connected_ = true;
@@ -148,6 +156,13 @@ public:
     bool connected() const noexcept { return connected_; }
 
 private:
+    bool connected_to_itself() const {
+        std::error_code a, b;
+        const auto local = socket_.local_endpoint(a);
+        const auto remote = socket_.remote_endpoint(b);
+        return !a && !b && local == remote;
+    }
+
     static redis_reply lost_reply() {
         redis_reply r;
         r.type = REDIS_REPLY_ERROR;
