@@ -192,8 +192,12 @@ struct deflate_state {
             in.next_out = reinterpret_cast<Bytef*>(chunk);
             in.avail_out = sizeof chunk;
             const int rc = inflate(&in, Z_SYNC_FLUSH);
-            if (rc != Z_OK && rc != Z_BUF_ERROR) return "<inflate error>";
+            if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return "<inflate error>";
             result.append(chunk, sizeof chunk - in.avail_out);
+            if (rc == Z_STREAM_END) { // a final block (BFINAL): the sender starts afresh next time
+                inflateReset(&in);
+                break;
+            }
         } while (in.avail_out == 0);
         return result;
     }

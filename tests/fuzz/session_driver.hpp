@@ -79,6 +79,7 @@ public:
             mine.receive_window_bits = 8 + ((agreement_bits >> 3) & 7);
             mine.send_no_context_takeover = (agreement_bits & 0x40) != 0;
             mine.receive_no_context_takeover = (agreement_bits & 0x80) != 0;
+            mine.send_stream_may_end = mine.send_no_context_takeover; // as negotiated by a server
             static constexpr std::size_t thresholds[4] = {0, 1, 64, 1000};
             static constexpr int levels[4] = {0, 1, 6, 9};
             static constexpr int memory_levels[4] = {1, 4, 8, 9};
@@ -94,6 +95,7 @@ public:
             theirs.receive_window_bits = mine.send_window_bits;
             theirs.send_no_context_takeover = mine.receive_no_context_takeover;
             theirs.receive_no_context_takeover = mine.send_no_context_takeover;
+            theirs.send_stream_may_end = theirs.send_no_context_takeover;
             peer_extension_ = std::make_unique<duplex::extensions::permessage_deflate>(theirs, settings);
             session_->set_extension(extension_.get());
         }

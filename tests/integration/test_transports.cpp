@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace duplex_test;
 using namespace std::chrono_literals;
@@ -385,7 +386,7 @@ std::string inflate_message(std::string payload, int window_bits) {
     const int rc = inflate(&z, Z_SYNC_FLUSH);
     out.resize(out.size() - z.avail_out);
     inflateEnd(&z);
-    CHECK((rc == Z_OK || rc == Z_BUF_ERROR));
+    CHECK((rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END)); // the last: a final block (libdeflate)
     return out;
 }
 } // namespace
@@ -395,7 +396,9 @@ TEST_CASE("a prepared message is compressed once per deflate parameter set", "[i
     duplex::server server{thread.io};
     stop_before_destruction stop_first{thread};
     auto& ep = server.route("/feed");
-    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    duplex::extensions::deflate_options takeover; // unless a client asks for server_no_context_takeover
+    takeover.no_context_takeover = false;
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator(takeover);
     std::mutex mutex;
     std::map<std::string, duplex::server::connection_ptr> opened;
     ep.on_open = [&](const auto& c) {
@@ -458,4 +461,101 @@ TEST_CASE("a prepared message is compressed once per deflate parameter set", "[i
     }
     // One encoding for a and b (shared), one for c (smaller window); d compresses itself.
     CHECK(message->encodings() == 2);
+}
+
+TEST_CASE("by default a server compresses each message on its own, with no compressor per connection",
+          "[integration][deflate]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
+    auto& ep = server.route("/feed");
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    std::string json;
+    for (int i = 0; i < 40; ++i)
+        json += R"({"symbol":"ABC","price":)" + std::to_string(100 + i) + "},"; // about 1 KiB
+    std::atomic<bool> held_compressor{true};
+    ep.on_open = [&](const auto& c) {
+        for (int i = 0; i < 3; ++i)
+            c->send_text(json);
+        const auto* d = dynamic_cast<const duplex::extensions::permessage_deflate*>(c->extension());
+        held_compressor = d == nullptr || d->holds_deflater();
+    };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    raw_client raw(server.port());
+    // As a browser offers it: nothing about context takeover.
+    const auto head = raw.upgrade("/feed", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+    REQUIRE(head.find(" 101 ") != std::string::npos);
+    CHECK(head.find("server_no_context_takeover") != std::string::npos);
+    for (int i = 0; i < 3; ++i) {
+        const auto frame = raw.read_frame();
+        CHECK(frame.first == 1);
+        CHECK(raw.last_rsv == 0x40);
+        CHECK(frame.second.size() < json.size() / 2);
+        CHECK(inflate_message(frame.second, 15) == json); // each from a fresh inflater: no context needed
+    }
+    CHECK_FALSE(held_compressor.load());
+}
+
+TEST_CASE("a peer's message may end in a final DEFLATE block (BFINAL); later messages still decode",
+          "[integration][deflate]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
+    auto& ep = server.route("/in");
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    std::mutex mutex;
+    std::vector<std::string> received;
+    ep.on_message = [&](const auto&, const duplex::message& m) {
+        std::lock_guard<std::mutex> lock(mutex);
+        received.emplace_back(m.data);
+    };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    const auto count = [&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return received.size();
+    };
+
+    // One message through the client's compressor `z`: Z_SYNC_FLUSH without its
+    // 00 00 FF FF (RFC 7692 7.2.1), or Z_FINISH, which ends the stream with a final block.
+    const auto compress = [](z_stream& z, const std::string& text, int flush) {
+        std::string out(text.size() + 64, '\0');
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+        z.avail_in = static_cast<uInt>(text.size());
+        z.next_out = reinterpret_cast<Bytef*>(out.data());
+        z.avail_out = static_cast<uInt>(out.size());
+        REQUIRE(deflate(&z, flush) == (flush == Z_FINISH ? Z_STREAM_END : Z_OK));
+        out.resize(out.size() - z.avail_out);
+        if (flush == Z_SYNC_FLUSH) out.resize(out.size() - 4);
+        return out;
+    };
+    const std::string texts[4] = {std::string(300, 'a') + "first", std::string(300, 'a') + "second, final block",
+                                  std::string(300, 'b') + "third, a new stream",
+                                  std::string(300, 'b') + "fourth, in two fragments"};
+    for (const bool takeover : {true, false}) {
+        INFO((takeover ? "client context takeover" : "client_no_context_takeover"));
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            received.clear();
+        }
+        raw_client raw(server.port());
+        const std::string offer = takeover ? "permessage-deflate" : "permessage-deflate; client_no_context_takeover";
+        REQUIRE(raw.upgrade("/in", "Sec-WebSocket-Extensions: " + offer + "\r\n").find(" 101 ") != std::string::npos);
+        z_stream z{};
+        REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+        raw.send(client_frame(0x1, compress(z, texts[0], Z_SYNC_FLUSH), true, 0x40));
+        if (!takeover) REQUIRE(deflateReset(&z) == Z_OK); // each message on its own
+        // With takeover this one refers back to the first, then ends the stream.
+        raw.send(client_frame(0x1, compress(z, texts[1], Z_FINISH), true, 0x40));
+        REQUIRE(deflateReset(&z) == Z_OK); // a stream that ended starts afresh
+        raw.send(client_frame(0x1, compress(z, texts[2], Z_SYNC_FLUSH), true, 0x40));
+        if (!takeover) REQUIRE(deflateReset(&z) == Z_OK);
+        const auto fourth = compress(z, texts[3], Z_SYNC_FLUSH);
+        raw.send(client_frame(0x1, fourth.substr(0, fourth.size() / 2), false, 0x40)); // RSV1 on the first only
+        raw.send(client_frame(0x0, fourth.substr(fourth.size() / 2), true, 0));
+        deflateEnd(&z);
+        REQUIRE(eventually([&] { return count() == 4; }));
+        std::lock_guard<std::mutex> lock(mutex);
+        for (int i = 0; i < 4; ++i)
+            CHECK(received[static_cast<std::size_t>(i)] == texts[i]);
+    }
 }

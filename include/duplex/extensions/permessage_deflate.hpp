@@ -4,21 +4,117 @@
 //
 // Memory per connection: a zlib deflate stream costs about 2^(window+2) +
 // 2^(memLevel+9) bytes (256 KiB at 15/8), an inflate stream 2^window + ~7 KiB
-// (39 KiB at 15). A stream whose side has no context takeover exists only
-// while a message is being compressed or decompressed.
+// (39 KiB at 15). Without context takeover a connection holds no compressor:
+// one per thread serves them all; its inflater exists only while a message is
+// being decompressed.
 #pragma once
 
 #include <duplex/extensions/deflate_negotiation.hpp>
 #include <duplex/protocol/extension.hpp>
 
 #include <zlib.h>
+#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
 
 namespace duplex::extensions {
+
+namespace detail {
+// Streams for messages without context takeover: a few per thread, each made
+// for one parameter set (its key) and reset before each message. Every
+// connection of the thread uses them, so they stay in the cache and none
+// holds its own (a zlib compressor is about 256 KiB at window 15, memLevel 8).
+// A message is compressed, or inflated when it came whole, in one call, so
+// connections never interleave on a stream. A Slot has `int key = -1` and
+// open(key), reuse() and close(); it stays at its address (zlib needs that).
+template <class Slot>
+class thread_slots {
+public:
+    thread_slots() = default;
+    thread_slots(const thread_slots&) = delete;
+    thread_slots& operator=(const thread_slots&) = delete;
+    ~thread_slots() {
+        for (auto& s : slots_)
+            if (s.key >= 0) s.close();
+    }
+    Slot* get(int key) {
+        for (auto& s : slots_)
+            if (s.key == key) return s.reuse() ? &s : nullptr;
+        auto& s = slots_[next_]; // a process rarely uses more than one parameter set
+        next_ = (next_ + 1) % slots_.size();
+        if (s.key >= 0) s.close();
+        s.key = -1;
+        if (!s.open(key)) return nullptr;
+        s.key = key;
+        return &s;
+    }
+
+private:
+    std::array<Slot, 2> slots_;
+    std::size_t next_ = 0;
+};
+
+// key: window bits << 8 | (level + 1) << 4 | memLevel
+struct deflate_slot {
+    z_stream z{};
+    int key = -1;
+    bool open(int k) {
+        z = z_stream{};
+        return ::deflateInit2(&z, ((k >> 4) & 0xF) - 1, Z_DEFLATED, -(k >> 8), k & 0xF, Z_DEFAULT_STRATEGY) == Z_OK;
+    }
+    bool reuse() { return ::deflateReset(&z) == Z_OK; }
+    void close() { ::deflateEnd(&z); }
+};
+
+// key: window bits
+struct inflate_slot {
+    z_stream z{};
+    int key = -1;
+    bool open(int k) {
+        z = z_stream{};
+        return ::inflateInit2(&z, -k) == Z_OK;
+    }
+    bool reuse() { return ::inflateReset(&z) == Z_OK; }
+    void close() { ::inflateEnd(&z); }
+};
+
+inline z_stream* thread_deflater(int window_bits, int level, int mem_level) {
+    thread_local thread_slots<deflate_slot> slots;
+    auto* s = slots.get(window_bits << 8 | (level + 1) << 4 | mem_level);
+    return s ? &s->z : nullptr;
+}
+
+inline z_stream* thread_inflater(int window_bits) {
+    thread_local thread_slots<inflate_slot> slots;
+    auto* s = slots.get(window_bits);
+    return s ? &s->z : nullptr;
+}
+
+#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
+// With libdeflate (optional, linked by duplex::deflate when found), whole
+// messages without context takeover are compressed by it, about twice as
+// fast as zlib on small messages. key: level
+struct libdeflate_slot {
+    libdeflate_compressor* compressor = nullptr;
+    int key = -1;
+    bool open(int k) { return (compressor = libdeflate_alloc_compressor(k)) != nullptr; }
+    bool reuse() { return true; } // keeps nothing from one message to the next
+    void close() { libdeflate_free_compressor(compressor); }
+};
+
+inline libdeflate_compressor* thread_whole_message_compressor(int level) {
+    thread_local thread_slots<libdeflate_slot> slots;
+    auto* s = slots.get(level < 0 ? 6 : level); // zlib's Z_DEFAULT_COMPRESSION is level 6
+    return s ? s->compressor : nullptr;
+}
+#endif
+} // namespace detail
 
 /// One connection's permessage-deflate state.
 class permessage_deflate final : public protocol::extension {
@@ -36,24 +132,26 @@ public:
 
     decode_status decode(const std::uint8_t* data, std::size_t size, bool fin, std::size_t limit,
                          protocol::byte_sink& out) override {
-        if (!inflater_ && !init_inflater()) return decode_status::error;
-        if (decoded_ == 0 && !in_message_) in_message_ = true;
-        auto status = inflate_into(data, size, limit, out);
-        if (status != decode_status::ok) return finish_inflate(status);
-        if (fin) {
-            // RFC 7692 7.2.2: append the 4 octets removed by the sender.
-            static const std::uint8_t tail[4] = {0x00, 0x00, 0xFF, 0xFF};
-            status = inflate_into(tail, sizeof tail, limit, out);
-            return finish_inflate(status);
+        if (fin && !in_message_ && !inflater_ && agreement_.receive_no_context_takeover) {
+            // A whole message on its own: the thread's inflater, as for compression.
+            z_stream* z = detail::thread_inflater(agreement_.receive_window_bits);
+            if (!z) return decode_status::error;
+            const auto status = inflate_message_end(*z, data, size, limit, out);
+            decoded_ = 0;
+            return status;
         }
-        return decode_status::ok;
+        if (!inflater_ && !init_inflater()) return decode_status::error;
+        in_message_ = true;
+        if (!fin) return finish_inflate_if_failed(inflate_into(*inflater_, data, size, limit, out));
+        return finish_inflate(inflate_message_end(*inflater_, data, size, limit, out));
     }
 
     std::uint8_t encode(const std::uint8_t* data, std::size_t size, std::string& out) override {
         if (size < options_.threshold) return 0;
+        if (agreement_.send_no_context_takeover) return compress_fresh(data, size, out);
         if (!deflater_ && !init_deflater(deflater_)) return 0;
         const bool ok = compress(*deflater_, data, size, out);
-        if (!ok || agreement_.send_no_context_takeover) release_deflater();
+        if (!ok) release_deflater();
         return ok ? 0x40 : 0;
     }
 
@@ -63,7 +161,8 @@ public:
         if (!agreement_.send_no_context_takeover) return 0;
         const auto threshold =
             options_.threshold < (std::size_t{1} << 40) ? options_.threshold : (std::size_t{1} << 40);
-        return 1u | static_cast<std::uint64_t>(agreement_.send_window_bits & 0xF) << 1 |
+        return 1u | static_cast<std::uint64_t>(agreement_.send_stream_may_end) << 63 |
+               static_cast<std::uint64_t>(agreement_.send_window_bits & 0xF) << 1 |
                static_cast<std::uint64_t>((options_.compression_level + 1) & 0xF) << 5 |
                static_cast<std::uint64_t>(options_.memory_level & 0xF) << 9 |
                static_cast<std::uint64_t>(threshold) << 13;
@@ -71,9 +170,7 @@ public:
 
     std::uint8_t encode_shared(const std::uint8_t* data, std::size_t size, std::string& out) const override {
         if (size < options_.threshold) return 0;
-        stream_ptr z{nullptr, z_deleter{true}};
-        if (!init_deflater(z)) return 0;
-        return compress(*z, data, size, out) ? 0x40 : 0;
+        return compress_fresh(data, size, out);
     }
 
     const deflate_agreement& agreement() const noexcept { return agreement_; }
@@ -82,24 +179,47 @@ public:
     bool holds_inflater() const noexcept { return static_cast<bool>(inflater_); }
 
 private:
-    decode_status inflate_into(const std::uint8_t* data, std::size_t size, std::size_t limit,
+    // The last (or only) frame of a message, then the 4 octets the sender
+    // removed (RFC 7692 7.2.2).
+    decode_status inflate_message_end(z_stream& z, const std::uint8_t* data, std::size_t size, std::size_t limit,
+                                      protocol::byte_sink& out) {
+        const auto status = inflate_into(z, data, size, limit, out);
+        if (status != decode_status::ok || stream_ended_) return status; // a final block needs no tail
+        static const std::uint8_t tail[4] = {0x00, 0x00, 0xFF, 0xFF};
+        return inflate_into(z, tail, sizeof tail, limit, out);
+    }
+
+    decode_status inflate_into(z_stream& z, const std::uint8_t* data, std::size_t size, std::size_t limit,
                                protocol::byte_sink& out) {
-        inflater_->next_in = const_cast<Bytef*>(data);
-        inflater_->avail_in = static_cast<uInt>(size);
+        z.next_in = const_cast<Bytef*>(data);
+        z.avail_in = static_cast<uInt>(size);
+        stream_ended_ = false;
         std::uint8_t chunk[16 * 1024];
         do {
-            inflater_->next_out = chunk;
-            inflater_->avail_out = sizeof chunk;
-            const int rc = ::inflate(inflater_.get(), Z_SYNC_FLUSH);
+            z.next_out = chunk;
+            z.avail_out = sizeof chunk;
+            const int rc = ::inflate(&z, Z_SYNC_FLUSH);
             if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return decode_status::error;
-            const std::size_t produced = sizeof chunk - inflater_->avail_out;
+            const std::size_t produced = sizeof chunk - z.avail_out;
             // Checked per 16 KiB chunk: a bomb stops within one chunk of the limit.
             if (decoded_ + produced > limit) return decode_status::too_big;
             decoded_ += produced;
             if (produced) out.write(chunk, produced);
-            if (rc == Z_BUF_ERROR || rc == Z_STREAM_END) break;
-        } while (inflater_->avail_in > 0 || inflater_->avail_out == 0);
+            if (rc == Z_STREAM_END) {
+                // A block with BFINAL set (RFC 7692 7.2.3): the sender's
+                // stream ended, so no window carries over; what follows, if
+                // anything, is a new stream.
+                if (::inflateReset(&z) != Z_OK) return decode_status::error;
+                stream_ended_ = z.avail_in == 0;
+                continue;
+            }
+            if (rc == Z_BUF_ERROR) break;
+        } while (z.avail_in > 0 || z.avail_out == 0);
         return decode_status::ok;
+    }
+
+    decode_status finish_inflate_if_failed(decode_status status) {
+        return status == decode_status::ok ? status : finish_inflate(status);
     }
 
     decode_status finish_inflate(decode_status status) {
@@ -154,6 +274,28 @@ private:
             out.push_back('\0');
         return true;
     }
+    // A message on its own (no context takeover), through the thread's compressor.
+    std::uint8_t compress_fresh(const std::uint8_t* data, std::size_t size, std::string& out) const {
+#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
+        // Its window is 32 KiB, but no match reaches back further than the
+        // message is long: within the agreed window when the message is. It
+        // ends the message with a final block (BFINAL), which RFC 7692 7.2.3
+        // allows; the receiver's 00 00 FF FF then falls after the stream's end.
+        if (agreement_.send_stream_may_end && size <= (std::size_t{1} << agreement_.send_window_bits)) {
+            if (auto* c = detail::thread_whole_message_compressor(options_.compression_level)) {
+                out.resize(libdeflate_deflate_compress_bound(c, size));
+                const std::size_t n = libdeflate_deflate_compress(c, data, size, out.data(), out.size());
+                if (n != 0) {
+                    out.resize(n);
+                    return 0x40;
+                }
+            }
+        }
+#endif
+        z_stream* z =
+            detail::thread_deflater(agreement_.send_window_bits, options_.compression_level, options_.memory_level);
+        return z && compress(*z, data, size, out) ? 0x40 : 0;
+    }
     bool init_inflater() {
         auto z = new z_stream{};
         if (::inflateInit2(z, -agreement_.receive_window_bits) != Z_OK) {
@@ -163,8 +305,12 @@ private:
         inflater_ = stream_ptr(z, z_deleter{false});
         return true;
     }
-    void release_deflater() noexcept { deflater_.reset(); }
-    void release_inflater() noexcept { inflater_.reset(); }
+    void release_deflater() noexcept {
+        deflater_.reset();
+    }
+    void release_inflater() noexcept {
+        inflater_.reset();
+    }
 
     deflate_agreement agreement_;
     deflate_options options_;
@@ -172,6 +318,7 @@ private:
     stream_ptr inflater_{nullptr, z_deleter{false}};
     std::size_t decoded_ = 0;
     bool in_message_ = false;
+    bool stream_ended_ = false; // the last input ended exactly with a final block
 };
 
 } // namespace duplex::extensions
