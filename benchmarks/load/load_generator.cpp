@@ -157,10 +157,12 @@ private:
     double sum_ = 0;
 };
 
-// permessage-deflate state of one connection (RFC 7692), context takeover both ways.
+// permessage-deflate state of one connection (RFC 7692): context takeover both
+// ways unless the server's response says client_no_context_takeover.
 struct deflate_state {
     z_stream out{}, in{};
     bool ready = false;
+    bool reset_each_message = false;
     void init(int receive_window_bits) {
         if (deflateInit2(&out, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
             inflateInit2(&in, -receive_window_bits) != Z_OK)
@@ -173,6 +175,7 @@ struct deflate_state {
         inflateEnd(&in);
     }
     std::string compress(const std::string& payload) {
+        if (reset_each_message) deflateReset(&out);
         std::string result(payload.size() + 64, '\0');
         out.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
         out.avail_in = static_cast<uInt>(payload.size());
@@ -617,6 +620,8 @@ int main(int argc, char** argv) {
                     const auto bits = head.find("server_max_window_bits=");
                     c.deflate = std::make_unique<deflate_state>();
                     c.deflate->init(bits == std::string::npos ? 15 : std::atoi(head.c_str() + bits + 23));
+                    // As a browser does: the server may forbid our context takeover (RFC 7692 7.1.1.2).
+                    c.deflate->reset_each_message = head.find("client_no_context_takeover") != std::string::npos;
                 }
                 if (head.size() > head.find("\r\n\r\n") + 4) die("server sent a frame before any message");
             }

@@ -116,6 +116,7 @@ std::optional<deflate_agreement> negotiate(const std::vector<extension_offer>& o
     // A client that offered without limits of its own accepts any answer it can honour.
     deflate_options open_client;
     open_client.no_context_takeover = false; // asks nothing: keeps its context unless told otherwise
+    open_client.request_no_context_takeover = false;
     const auto client =
         duplex::extensions::accept_deflate_response((*answer)[0], own_offer ? client_options : open_client);
     if (own_offer || agreement->receive_window_bits >= 9) {

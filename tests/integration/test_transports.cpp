@@ -463,7 +463,7 @@ TEST_CASE("a prepared message is compressed once per deflate parameter set", "[i
     CHECK(message->encodings() == 2);
 }
 
-TEST_CASE("by default a server compresses each message on its own, with no compressor per connection",
+TEST_CASE("by default each message is compressed on its own both ways, so a server holds no zlib stream",
           "[integration][deflate]") {
     io_thread thread;
     duplex::server server{thread.io};
@@ -473,12 +473,20 @@ TEST_CASE("by default a server compresses each message on its own, with no compr
     std::string json;
     for (int i = 0; i < 40; ++i)
         json += R"({"symbol":"ABC","price":)" + std::to_string(100 + i) + "},"; // about 1 KiB
-    std::atomic<bool> held_compressor{true};
+    std::atomic<bool> held_compressor{true}, held_inflater{true};
+    std::mutex mutex;
+    std::vector<std::string> received;
     ep.on_open = [&](const auto& c) {
         for (int i = 0; i < 3; ++i)
             c->send_text(json);
         const auto* d = dynamic_cast<const duplex::extensions::permessage_deflate*>(c->extension());
         held_compressor = d == nullptr || d->holds_deflater();
+    };
+    ep.on_message = [&](const auto& c, const duplex::message& m) {
+        const auto* d = dynamic_cast<const duplex::extensions::permessage_deflate*>(c->extension());
+        held_inflater = d == nullptr || d->holds_inflater();
+        std::lock_guard<std::mutex> lock(mutex);
+        received.emplace_back(m.data);
     };
     REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
     raw_client raw(server.port());
@@ -486,6 +494,7 @@ TEST_CASE("by default a server compresses each message on its own, with no compr
     const auto head = raw.upgrade("/feed", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
     REQUIRE(head.find(" 101 ") != std::string::npos);
     CHECK(head.find("server_no_context_takeover") != std::string::npos);
+    CHECK(head.find("client_no_context_takeover") != std::string::npos); // nor an inflater (RFC 7692 7.1.1.2)
     for (int i = 0; i < 3; ++i) {
         const auto frame = raw.read_frame();
         CHECK(frame.first == 1);
@@ -494,6 +503,38 @@ TEST_CASE("by default a server compresses each message on its own, with no compr
         CHECK(inflate_message(frame.second, 15) == json); // each from a fresh inflater: no context needed
     }
     CHECK_FALSE(held_compressor.load());
+
+    // The client's messages, each compressed on its own as it was told: a small
+    // one, one that inflates to far more than its frame (200 KiB of one byte),
+    // and one of invalid data (1007, as zlib alone would decide).
+    const auto compress = [](const std::string& text) {
+        z_stream z{};
+        REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+        std::string out(text.size() + 64, '\0');
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+        z.avail_in = static_cast<uInt>(text.size());
+        z.next_out = reinterpret_cast<Bytef*>(out.data());
+        z.avail_out = static_cast<uInt>(out.size());
+        REQUIRE(deflate(&z, Z_SYNC_FLUSH) == Z_OK);
+        out.resize(out.size() - z.avail_out - 4); // without 00 00 FF FF (RFC 7692 7.2.1)
+        deflateEnd(&z);
+        return out;
+    };
+    const std::string large(200 * 1024, 'x');
+    raw.send(client_frame(0x1, compress(json), true, 0x40));
+    raw.send(client_frame(0x1, compress(large), true, 0x40));
+    REQUIRE(eventually([&] {
+        std::lock_guard<std::mutex> lock(mutex);
+        return received.size() == 2;
+    }));
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        CHECK(received[0] == json);
+        CHECK(received[1] == large);
+    }
+    CHECK_FALSE(held_inflater.load());
+    raw.send(client_frame(0x1, std::string("\xff\xff\xff\xff", 4), true, 0x40)); // BTYPE 11: reserved
+    CHECK(raw.read_close_code() == 1007);
 }
 
 TEST_CASE("a peer's message may end in a final DEFLATE block (BFINAL); later messages still decode",
@@ -502,7 +543,9 @@ TEST_CASE("a peer's message may end in a final DEFLATE block (BFINAL); later mes
     duplex::server server{thread.io};
     stop_before_destruction stop_first{thread};
     auto& ep = server.route("/in");
-    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    duplex::extensions::deflate_options options;
+    options.request_no_context_takeover = false; // a client may keep its context
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator(options);
     std::mutex mutex;
     std::vector<std::string> received;
     ep.on_message = [&](const auto&, const duplex::message& m) {
