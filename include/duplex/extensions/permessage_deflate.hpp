@@ -1,12 +1,13 @@
 // duplex: requires zlib
-// permessage-deflate (RFC 7692) through zlib, plugged into the session's
-// extension hook. Link duplex::deflate.
+// permessage-deflate (RFC 7692) through zlib, and libdeflate when duplex::deflate
+// found it, plugged into the session's extension hook. Link duplex::deflate.
 //
 // Memory per connection: a zlib deflate stream costs about 2^(window+2) +
 // 2^(memLevel+9) bytes (256 KiB at 15/8), an inflate stream 2^window + ~7 KiB
-// (39 KiB at 15). Without context takeover a connection holds no compressor:
-// one per thread serves them all; its inflater exists only while a message is
-// being decompressed.
+// (39 KiB at 15). By default (no context takeover either way) a connection
+// holds neither between messages: the thread's compressor and decompressor
+// serve every connection, and only a fragmented message in progress has an
+// inflater of its own. With context takeover a side keeps its stream.
 #pragma once
 
 #include <duplex/extensions/deflate_negotiation.hpp>
