@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -470,6 +471,7 @@ TEST_CASE("by default each message is compressed on its own both ways, so a serv
     stop_before_destruction stop_first{thread};
     auto& ep = server.route("/feed");
     ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    ep.options.max_message_size = std::numeric_limits<std::size_t>::max(); // no limit (none to add 1 to)
     std::string json;
     for (int i = 0; i < 40; ++i)
         json += R"({"symbol":"ABC","price":)" + std::to_string(100 + i) + "},"; // about 1 KiB

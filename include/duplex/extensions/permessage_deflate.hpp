@@ -190,7 +190,9 @@ public:
             // the frame (at most 1 MiB, and one byte past the limit to see it).
             if (agreement_.receive_window_bits == 15 && size != 0 && size <= 64 * 1024) {
                 using whole = detail::whole_message_decompressor;
-                const std::size_t room = std::min({limit + 1, size * 64 + 1024, std::size_t{1} << 20});
+                const std::size_t guess = std::min(size * 64 + 1024, std::size_t{1} << 20);
+                const bool up_to_limit = limit < guess; // (limit may be SIZE_MAX: no limit + 1)
+                const std::size_t room = up_to_limit ? limit + 1 : guess;
                 std::string_view text;
                 switch (whole::run(data, size, room, text)) {
                 case whole::result::ok:
@@ -198,7 +200,7 @@ public:
                     if (!text.empty()) out.write(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
                     return decode_status::ok;
                 case whole::result::no_room:
-                    if (room == limit + 1) return decode_status::too_big;
+                    if (up_to_limit) return decode_status::too_big;
                     break; // larger than guessed: zlib, chunk by chunk
                 case whole::result::use_zlib: break;
                 }
