@@ -1,8 +1,8 @@
 // The one place that decides which optional features duplex compiles with.
 #pragma once
 
-// Standalone Asio is the default; define DUPLEX_USE_BOOST_ASIO to build on Boost.Asio.
-#if !defined(DUPLEX_USE_BOOST_ASIO) && !defined(ASIO_STANDALONE)
+// duplex is built on standalone Asio (<asio/...>), whatever else the program uses.
+#if !defined(ASIO_STANDALONE)
 #define ASIO_STANDALONE 1
 #endif
 
