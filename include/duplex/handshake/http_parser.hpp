@@ -54,6 +54,8 @@ public:
             if (message_.raw_.size() + i + 1 > limits_.max_header_bytes)
                 return fail(result, 431, "header block too large");
             const char c = data[i];
+            // A CR belongs to a line end only (RFC 9112 2.2: a bare CR is invalid).
+            if (last_ == '\r' && c != '\n') return fail(result, 400, "bare CR in header block");
             if (c == '\n') {
                 // Lines end in CRLF only; a bare LF invites request smuggling.
                 if (last_ != '\r') return fail(result, 400, "bare LF in header block");
@@ -145,6 +147,11 @@ private:
                 status = status * 10 + (line[k] - '0');
             }
             if (line.size() > 12 && line[12] != ' ') return false;
+            // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
+            for (std::size_t k = 13; k < line.size(); ++k) {
+                const auto u = static_cast<unsigned char>(line[k]);
+                if ((u < 0x20 && line[k] != '\t') || u == 0x7F) return false;
+            }
             m.status_ = status;
             m.reason_ = line.size() > 13 ? make_range(13, line.size() - 13) : make_range(0, 0);
         }

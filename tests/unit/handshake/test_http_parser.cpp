@@ -371,6 +371,9 @@ TEST_CASE("malformed requests answer 400 and stay failed", "[handshake][http]") 
         "GET / HTTP/1.1\r\nX: a\x1bz\r\n\r\n",                //
         "GET / HTTP/1.1\r\nX: a\x7fz\r\n\r\n",                //
         "GET / HTTP/1.1\r\nX: a\rz\r\n\r\n",                  // a CR that ends no line
+        "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n",                // in the request line
+        "GET /\r HTTP/1.1\r\n\r\n",                          //
+        "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n",                // before a line's CRLF
         "GET /\r\n\r\n",                                      // no version
         "GET  / HTTP/1.1\r\n\r\n",                            // double space
         "GET / HTTP/1.x\r\n\r\n",                             // bad version
@@ -483,6 +486,10 @@ TEST_CASE("responses are parsed", "[handshake][http]") {
                  "HTTP/1.1\r\n\r\n",
                  "HTTP/1.1 101 OK\nUpgrade: websocket\r\n\r\n",
                  "HTTP/1.1 101 OK\r\nUpgrade : websocket\r\n\r\n",
+                 "HTTP/1.1 101 O\rK\r\n\r\n", // a bare CR
+                 "HTTP/1.1 101 OK\r\r\n\r\n",
+                 "HTTP/1.1 101 O\x01K\r\n\r\n", // control characters in the reason phrase
+                 "HTTP/1.1 101 OK\x7f\r\n\r\n",
              }) {
             INFO(bad);
             response_parser p;
@@ -496,6 +503,17 @@ TEST_CASE("responses are parsed", "[handshake][http]") {
         const auto r = p.feed("HTTP/1.1 200 " + std::string(5000, 'x') + "\r\n\r\n");
         CHECK(r.status == parse_result::error);
         CHECK(r.http_status == 400);
+    }
+    SECTION("bare CRs do not stretch the start line past its limit") {
+        // Found by the client_handshake fuzzer: CRs were not counted as line
+        // content, so a status line of CRs could exceed max_start_line.
+        http_limits limits;
+        limits.max_start_line = 64;
+        response_parser p(limits);
+        const auto r = p.feed("HTTP/1.1 101 S" + std::string(100, '\r') + "\r\nA: b\r\n\r\n");
+        CHECK(r.status == parse_result::error);
+        CHECK(r.http_status == 400);
+        CHECK(r.reason == "bare CR in header block");
     }
 }
 
