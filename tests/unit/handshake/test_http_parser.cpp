@@ -372,7 +372,7 @@ TEST_CASE("malformed requests answer 400 and stay failed", "[handshake][http]") 
         "GET / HTTP/1.1\r\nX: a\x7fz\r\n\r\n",                //
         "GET / HTTP/1.1\r\nX: a\rz\r\n\r\n",                  // a CR that ends no line
         "GET / HTTP/1.1\r\r\nHost: x\r\n\r\n",                // in the request line
-        "GET /\r HTTP/1.1\r\n\r\n",                          //
+        "GET /\r HTTP/1.1\r\n\r\n",                           //
         "GET / HTTP/1.1\r\nHost: x\r\r\n\r\n",                // before a line's CRLF
         "GET /\r\n\r\n",                                      // no version
         "GET  / HTTP/1.1\r\n\r\n",                            // double space
