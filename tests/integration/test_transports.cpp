@@ -604,3 +604,60 @@ TEST_CASE("a peer's message may end in a final DEFLATE block (BFINAL); later mes
             CHECK(received[static_cast<std::size_t>(i)] == texts[i]);
     }
 }
+
+TEST_CASE("invalid compressed data closes with 1007 whole or fragmented, never decoded leniently",
+          "[integration][deflate][attacks]") {
+    io_thread thread;
+    duplex::server server{thread.io};
+    stop_before_destruction stop_first{thread};
+    auto& ep = server.route("/in");
+    ep.negotiate_extensions = duplex::extensions::deflate_negotiator();
+    std::atomic<int> messages{0};
+    ep.on_message = [&](const auto&, const duplex::message&) { ++messages; };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+
+    // A well-formed message cut inside its block: zlib alone would return the
+    // part it decoded and wait for more.
+    std::string cut;
+    {
+        std::string text;
+        for (int i = 0; i < 200; ++i)
+            text += std::to_string(i * 7919 % 1000) + ",";
+        z_stream z{};
+        REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+        std::string out(text.size() + 64, '\0');
+        z.next_in = reinterpret_cast<Bytef*>(text.data());
+        z.avail_in = static_cast<uInt>(text.size());
+        z.next_out = reinterpret_cast<Bytef*>(out.data());
+        z.avail_out = static_cast<uInt>(out.size());
+        REQUIRE(deflate(&z, Z_SYNC_FLUSH) == Z_OK);
+        deflateEnd(&z);
+        out.resize(out.size() - z.avail_out - 4);
+        cut = out.substr(0, out.size() / 2);
+    }
+    const struct {
+        const char* what;
+        std::string payload;
+    } cases[] = {
+        // Found by fuzzing: libdeflate decodes these to messages, zlib rejects them.
+        {"the reserved fixed length code 286/287", std::string("\x3b\xcb\x3b\x06\x00", 5)},
+        {"a final block that runs on into the removed 00 00 FF FF", std::string("\x2b\x27", 2)},
+        {"a message cut inside a block", cut},
+    };
+    for (const auto& c : cases) {
+        for (const bool fragmented : {false, true}) {
+            INFO(c.what << (fragmented ? ", in two fragments" : ", in one frame"));
+            raw_client raw(server.port());
+            REQUIRE(raw.upgrade("/in", "Sec-WebSocket-Extensions: permessage-deflate\r\n").find(" 101 ") !=
+                    std::string::npos);
+            if (fragmented) {
+                raw.send(client_frame(0x2, c.payload.substr(0, 1), false, 0x40));
+                raw.send(client_frame(0x0, c.payload.substr(1), true, 0));
+            } else {
+                raw.send(client_frame(0x2, c.payload, true, 0x40));
+            }
+            CHECK(raw.read_close_code() == 1007);
+        }
+    }
+    CHECK(messages.load() == 0);
+}

@@ -117,54 +117,6 @@ inline libdeflate_compressor* thread_whole_message_compressor(int level) {
     auto* s = slots.get(level < 0 ? 6 : level); // zlib's Z_DEFAULT_COMPRESSION is level 6
     return s ? s->compressor : nullptr;
 }
-
-// And whole received messages without context takeover, when the peer's
-// window is the full 32 KiB (libdeflate takes no window size to enforce).
-class whole_message_decompressor {
-public:
-    enum class result { ok, no_room, use_zlib };
-    /// Decompress one message (without the 00 00 FF FF its sender removed)
-    /// into the thread's buffer, at most `room` bytes; `text` views it.
-    static result run(const std::uint8_t* data, std::size_t size, std::size_t room, std::string_view& text) {
-        thread_local whole_message_decompressor self;
-        return self.decompress(data, size, room, text);
-    }
-    whole_message_decompressor() = default;
-    whole_message_decompressor(const whole_message_decompressor&) = delete;
-    whole_message_decompressor& operator=(const whole_message_decompressor&) = delete;
-    ~whole_message_decompressor() {
-        if (d_) libdeflate_free_decompressor(d_);
-    }
-
-private:
-    result decompress(const std::uint8_t* data, std::size_t size, std::size_t room, std::string_view& text) {
-        if (!d_ && !(d_ = libdeflate_alloc_decompressor())) return result::use_zlib;
-        // RFC 7692 7.2.2: the removed 00 00 FF FF, then an empty final block
-        // (fixed Huffman: BFINAL 1, BTYPE 01, end of block) so the stream ends.
-        static const char tail[6] = {0x00, 0x00, '\xFF', '\xFF', 0x03, 0x00};
-        in_.assign(reinterpret_cast<const char*>(data), size);
-        in_.append(tail, sizeof tail);
-        if (room > capacity_) { // not zero-filled: only what libdeflate writes is read
-            out_.reset(new char[room]);
-            capacity_ = room;
-        }
-        std::size_t used = 0, produced = 0;
-        switch (libdeflate_deflate_decompress_ex(d_, in_.data(), in_.size(), out_.get(), room, &used, &produced)) {
-        case LIBDEFLATE_SUCCESS:
-            // A final block of the sender's own that ends the stream before the
-            // message does: zlib reads what follows as a new stream.
-            if (used < size) return result::use_zlib;
-            text = std::string_view(out_.get(), produced);
-            return result::ok;
-        case LIBDEFLATE_INSUFFICIENT_SPACE: return result::no_room;
-        default: return result::use_zlib; // invalid data: zlib gives the verdict, as without libdeflate
-        }
-    }
-    libdeflate_decompressor* d_ = nullptr;
-    std::string in_; // kept, like out_: a thread's messages reuse the capacity
-    std::unique_ptr<char[]> out_;
-    std::size_t capacity_ = 0;
-};
 #endif
 } // namespace detail
 
@@ -185,28 +137,10 @@ public:
     decode_status decode(const std::uint8_t* data, std::size_t size, bool fin, std::size_t limit,
                          protocol::byte_sink& out) override {
         if (fin && !in_message_ && !inflater_ && agreement_.receive_no_context_takeover) {
-#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
-            // Most messages are small: try libdeflate with room for 64 times
-            // the frame (at most 1 MiB, and one byte past the limit to see it).
-            if (agreement_.receive_window_bits == 15 && size != 0 && size <= 64 * 1024) {
-                using whole = detail::whole_message_decompressor;
-                const std::size_t guess = std::min(size * 64 + 1024, std::size_t{1} << 20);
-                const bool up_to_limit = limit < guess; // (limit may be SIZE_MAX: no limit + 1)
-                const std::size_t room = up_to_limit ? limit + 1 : guess;
-                std::string_view text;
-                switch (whole::run(data, size, room, text)) {
-                case whole::result::ok:
-                    if (text.size() > limit) return decode_status::too_big;
-                    if (!text.empty()) out.write(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
-                    return decode_status::ok;
-                case whole::result::no_room:
-                    if (up_to_limit) return decode_status::too_big;
-                    break; // larger than guessed: zlib, chunk by chunk
-                case whole::result::use_zlib: break;
-                }
-            }
-#endif
             // A whole message on its own: the thread's inflater, as for compression.
+            // (Not libdeflate: it maps some invalid streams, e.g. the reserved
+            // codes 286 and 287, to valid ones by design, and a peer's invalid
+            // data must close with 1007 however it was framed and read.)
             z_stream* z = detail::thread_inflater(agreement_.receive_window_bits);
             if (!z) return decode_status::error;
             const auto status = inflate_message_end(*z, data, size, limit, out);
@@ -246,16 +180,10 @@ public:
         return compress_fresh(data, size, out);
     }
 
-    const deflate_agreement& agreement() const noexcept {
-        return agreement_;
-    }
+    const deflate_agreement& agreement() const noexcept { return agreement_; }
     /// True while zlib streams are allocated (for memory accounting and tests).
-    bool holds_deflater() const noexcept {
-        return static_cast<bool>(deflater_);
-    }
-    bool holds_inflater() const noexcept {
-        return static_cast<bool>(inflater_);
-    }
+    bool holds_deflater() const noexcept { return static_cast<bool>(deflater_); }
+    bool holds_inflater() const noexcept { return static_cast<bool>(inflater_); }
 
 private:
     // The last (or only) frame of a message, then the 4 octets the sender
@@ -265,7 +193,12 @@ private:
         const auto status = inflate_into(z, data, size, limit, out);
         if (status != decode_status::ok || stream_ended_) return status; // a final block needs no tail
         static const std::uint8_t tail[4] = {0x00, 0x00, 0xFF, 0xFF};
-        return inflate_into(z, tail, sizeof tail, limit, out);
+        const auto end = inflate_into(z, tail, sizeof tail, limit, out);
+        if (end != decode_status::ok) return end;
+        // With the tail, a well-formed message ends where a block does (zlib
+        // sets 128 in data_type there). A message cut inside a block, or whose
+        // final block runs on into the tail, is invalid, not silently short.
+        return (z.data_type & 128) != 0 && !stream_ended_ ? decode_status::ok : decode_status::error;
     }
 
     decode_status inflate_into(z_stream& z, const std::uint8_t* data, std::size_t size, std::size_t limit,
