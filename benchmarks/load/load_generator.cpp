@@ -18,8 +18,9 @@
 //                              server's FIN, repeat, on N connections at once;
 //                              messages counts completed cycles)
 //                  [--deflate] (offer permessage-deflate as browsers do and send
-//                              JSON-like text; every message is compressed with
-//                              context takeover and every echo inflated and checked)
+//                              JSON-like text, compressed before the run with context
+//                              takeover unless the server forbids it; every echo is
+//                              inflated and checked)
 //                  [--broadcast [--senders K]] (fan-out, as uWebSockets'
 //                              broadcast_test: the first K connections (all by
 //                              default) send one message per round and the server
@@ -157,21 +158,22 @@ private:
     double sum_ = 0;
 };
 
-// permessage-deflate state of one connection (RFC 7692): context takeover both
-// ways unless the server's response says client_no_context_takeover.
+// permessage-deflate state (RFC 7692): context takeover both ways unless the
+// server's response says client_no_context_takeover. A connection only
+// inflates (its messages were compressed before the run, see payload_pool).
 struct deflate_state {
     z_stream out{}, in{};
     bool ready = false;
     bool reset_each_message = false;
-    void init(int receive_window_bits) {
-        if (deflateInit2(&out, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
+    void init(int receive_window_bits, bool compressor) {
+        if ((compressor && deflateInit2(&out, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) ||
             inflateInit2(&in, -receive_window_bits) != Z_OK)
             std::exit(1);
         ready = true;
     }
     ~deflate_state() {
         if (!ready) return;
-        deflateEnd(&out);
+        deflateEnd(&out); // Z_STREAM_ERROR, harmless, when it was never made
         inflateEnd(&in);
     }
     std::string compress(const std::string& payload) {
@@ -185,9 +187,11 @@ struct deflate_state {
         result.resize(result.size() - out.avail_out - 4); // RFC 7692 7.2.1: drop 00 00 ff ff
         return result;
     }
-    std::string inflate_message(std::string payload) {
+    // Inflates `payload` (its buffer is reused: the tail is appended to it) into
+    // `result`, whose capacity stays from message to message.
+    bool inflate_message(std::string& payload, std::string& result) {
         payload.append("\x00\x00\xff\xff", 4);
-        std::string result;
+        result.clear();
         char chunk[16384];
         in.next_in = reinterpret_cast<Bytef*>(payload.data());
         in.avail_in = static_cast<uInt>(payload.size());
@@ -195,14 +199,14 @@ struct deflate_state {
             in.next_out = reinterpret_cast<Bytef*>(chunk);
             in.avail_out = sizeof chunk;
             const int rc = inflate(&in, Z_SYNC_FLUSH);
-            if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return "<inflate error>";
+            if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return false;
             result.append(chunk, sizeof chunk - in.avail_out);
             if (rc == Z_STREAM_END) { // a final block (BFINAL): the sender starts afresh next time
                 inflateReset(&in);
                 break;
             }
         } while (in.avail_out == 0);
-        return result;
+        return true;
     }
 };
 
@@ -210,8 +214,8 @@ struct connection {
     int fd = -1;
     SSL* ssl = nullptr;
     std::unique_ptr<deflate_state> deflate;
-    std::string payload; // of the message in flight (--deflate: varies, compressed per message)
-    std::uint64_t sequence = 0;
+    const std::string* payload = nullptr; // --deflate: of the message in flight, from the pool
+    std::uint64_t sequence = 0;           // --deflate: messages sent, and where in the pool this one starts
     // Output: `queued` copies of the shared frame, or `own` (--deflate, --handshakes).
     std::string own;
     std::uint64_t queued = 0;
@@ -269,10 +273,47 @@ std::string payload_for(const options& o, std::uint64_t seed) {
     return p;
 }
 
+std::string make_frame(int opcode, const std::string& payload, bool compressed);
+
+// --deflate: the messages, compressed before the run so the generator's own
+// work per message stays small (it shares the machine with the server it
+// measures, and a generator that is the bottleneck leaves the server idle part
+// of the time, which makes the server's CPU time per message look worse).
+// A connection walks the pool in order; at 1 KiB its messages repeat only
+// after 1 MiB, far beyond any 32 KiB deflate window.
+struct payload_pool {
+    std::vector<std::string> payloads;
+    // The frame of each payload compressed on its own (level 1, memLevel 8, as a
+    // fresh deflate_state would), for servers that ask for client_no_context_takeover.
+    std::vector<std::string> fresh_frames;
+    // With context takeover: the payloads compressed in order by one stream,
+    // the bytes a live compressor would send. Played again from the start the
+    // sequence stays valid: the first frame refers to nothing before it.
+    std::vector<std::string> takeover_frames;
+};
+
+payload_pool make_pool(const options& o, int opcode) {
+    payload_pool pool;
+    const auto size = static_cast<std::size_t>(o.size);
+    const std::size_t count =
+        std::clamp<std::size_t>((std::size_t{32} << 20) / std::max<std::size_t>(size, 1), 8, 1024);
+    deflate_state fresh, takeover;
+    fresh.init(15, true);
+    fresh.reset_each_message = true;
+    takeover.init(15, true);
+    for (std::size_t i = 0; i < count; ++i) {
+        pool.payloads.push_back(json_payload(size, i + 1));
+        pool.fresh_frames.push_back(make_frame(opcode, fresh.compress(pool.payloads.back()), true));
+        pool.takeover_frames.push_back(make_frame(opcode, takeover.compress(pool.payloads.back()), true));
+    }
+    return pool;
+}
+
 std::string make_frame(int opcode, const std::string& payload, bool compressed) {
     std::string f;
-    f += static_cast<char>(0x80 | (compressed ? 0x40 : 0) | opcode);
     const auto n = static_cast<std::uint64_t>(payload.size());
+    f.reserve(payload.size() + 14);
+    f += static_cast<char>(0x80 | (compressed ? 0x40 : 0) | opcode);
     if (n < 126) {
         f += static_cast<char>(0x80 | n);
     } else if (n <= 0xFFFF) {
@@ -286,8 +327,10 @@ std::string make_frame(int opcode, const std::string& payload, bool compressed) 
     }
     const char key[4] = {0x37, 0x5a, 0x11, 0x3c};
     f.append(key, 4);
-    for (std::uint64_t i = 0; i < n; ++i)
-        f += static_cast<char>(payload[i] ^ key[i % 4]);
+    const std::size_t at = f.size();
+    f.append(payload);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+        f[at + i] = static_cast<char>(f[at + i] ^ key[i % 4]);
     return f;
 }
 
@@ -578,6 +621,8 @@ int main(int argc, char** argv) {
     const std::string request = upgrade_request(o);
     const int opcode = o.text || o.deflate ? 0x1 : 0x2;
     const std::string shared_payload = payload_for(o, 0);
+    const payload_pool pool = o.deflate ? make_pool(o, opcode) : payload_pool{};
+    std::string inflated; // --deflate: the echo being checked
     // Every connection sends the same bytes (one shared frame: 1,000 x 1 MiB must not cost 1 GiB here).
     const std::string shared = o.raw ? shared_payload : make_frame(opcode, shared_payload, false);
     std::uint64_t wire_bytes = 0;
@@ -619,14 +664,14 @@ int main(int argc, char** argv) {
                         die("server did not accept permessage-deflate");
                     const auto bits = head.find("server_max_window_bits=");
                     c.deflate = std::make_unique<deflate_state>();
-                    c.deflate->init(bits == std::string::npos ? 15 : std::atoi(head.c_str() + bits + 23));
+                    c.deflate->init(bits == std::string::npos ? 15 : std::atoi(head.c_str() + bits + 23), false);
                     // As a browser does: the server may forbid our context takeover (RFC 7692 7.1.1.2).
                     c.deflate->reset_each_message = head.find("client_no_context_takeover") != std::string::npos;
                 }
                 if (head.size() > head.find("\r\n\r\n") + 4) die("server sent a frame before any message");
             }
-            c.sequence = static_cast<std::uint64_t>(i) << 32;
-            c.payload = shared_payload;
+            // Without context takeover any order will do: connections start at different places.
+            c.sequence = c.deflate && c.deflate->reset_each_message ? static_cast<std::uint64_t>(i) * 37 : 0;
             fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
             epoll_event ev{};
             ev.events = EPOLLIN;
@@ -650,9 +695,10 @@ int main(int argc, char** argv) {
     const auto queue_message = [&](connection& c, clock_type::time_point when) {
         if (!o.broadcast) c.in_flight.push_back(when);
         const auto index = static_cast<std::uint32_t>(&c - conns.data());
-        if (c.deflate) { // with context takeover every message is compressed afresh against the last ones
-            c.payload = payload_for(o, ++c.sequence);
-            c.own = make_frame(opcode, c.deflate->compress(c.payload), true);
+        if (c.deflate) {
+            const std::size_t k = static_cast<std::size_t>(c.sequence++ % pool.payloads.size());
+            c.payload = &pool.payloads[k];
+            c.own = c.deflate->reset_each_message ? pool.fresh_frames[k] : pool.takeover_frames[k];
         }
         if (measuring) wire_bytes += c.own.empty() ? shared.size() : c.own.size();
         ++c.queued;
@@ -684,7 +730,8 @@ int main(int argc, char** argv) {
     const auto message_done = [&](connection& c) {
         if (c.compressed_message) {
             if (!c.deflate) die("compressed echo without permessage-deflate");
-            if (c.deflate->inflate_message(std::move(c.compressed)) != c.payload) die("wrong inflated echo");
+            if (!c.deflate->inflate_message(c.compressed, inflated) || inflated != *c.payload)
+                die("wrong inflated echo");
             c.compressed.clear();
         } else if (c.message_bytes != static_cast<std::uint64_t>(o.size)) {
             die("echo of the wrong size");
