@@ -305,9 +305,11 @@ void basic_connection<Config>::do_read() {
     // two, like 16 KiB) arrives in one receive call, not two.
     constexpr std::size_t size = Config::read_size + frame::max_header_size;
     auto* buffer = session_.input_buffer(size);
-    socket_.async_read_some(
-        asio::buffer(buffer, size),
-        [self = this->shared_from_this()](std::error_code ec, std::size_t n) { self->on_read(ec, n); });
+    socket_.async_read_some(asio::buffer(buffer, size),
+                            asio::bind_allocator(detail::recycling_allocator<void>{},
+                                                 [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
+                                                     self->on_read(ec, n);
+                                                 }));
 }
 
 template <class Config>
@@ -474,8 +476,10 @@ void basic_connection<Config>::start_write() {
             gather.emplace_back(front.bytes.data() + front.covered, front.bytes.size() - front.covered);
     }
     writing_ = true;
-    asio::async_write(socket_, gather,
-                      [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); });
+    asio::async_write(socket_, detail::buffer_view{gather.data(), gather.data() + gather.size()},
+                      asio::bind_allocator(
+                          detail::recycling_allocator<void>{},
+                          [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); }));
 }
 
 template <class Config>
