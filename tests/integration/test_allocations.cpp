@@ -18,12 +18,30 @@
 namespace {
 std::atomic<long> counted_allocations{0};
 thread_local bool count_allocations = false;
+
+void* counted_malloc(std::size_t size) noexcept {
+    if (count_allocations) counted_allocations.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(size ? size : 1);
+}
 } // namespace
 
+// Every ordinary form of new and delete is replaced, so that each delete meets
+// memory from this malloc (a sanitizer checks that they match). The aligned
+// forms keep their own pair.
+
 void* operator new(std::size_t size) {
-    if (count_allocations) counted_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size ? size : 1)) return p;
+    if (void* p = counted_malloc(size)) return p;
     throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+    if (void* p = counted_malloc(size)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+    return counted_malloc(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+    return counted_malloc(size);
 }
 // GCC takes these for a mismatch of new and free, but they are the pair.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -34,6 +52,18 @@ void operator delete(void* p) noexcept {
     std::free(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
     std::free(p);
 }
 #if defined(__GNUC__) && !defined(__clang__)
