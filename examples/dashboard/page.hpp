@@ -98,11 +98,15 @@ function setStatus(text, down) {
 
 // ---- drawing ------------------------------------------------------------------
 
+// Drawn at the next animation frame, or after 250 ms when no frame comes: a
+// headless browser, or one under load, may schedule no frames for seconds.
 let drawPending = false;
 function scheduleDraw() {
   if (drawPending) return;
   drawPending = true;
-  requestAnimationFrame(() => { drawPending = false; draw(); });
+  const run = () => { if (!drawPending) return; drawPending = false; draw(); };
+  requestAnimationFrame(run);
+  setTimeout(run, 250);
 }
 
 // A round upper bound for the y axis: 1, 2 or 5 times a power of ten.

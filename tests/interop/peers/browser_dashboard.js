@@ -157,6 +157,14 @@ function pageState(page) {
 
 const contiguous = (seqs) => seqs.every((s, i) => Number.isInteger(s) && s > 0 && (i === 0 || s === seqs[i - 1] + 1));
 
+// Waits until every chart drew at least `n` points per series (the page draws
+// at the next frame, or 250 ms later), or 5 s passed; the checks below judge.
+function chartsDrawn(page, n) {
+  return page.waitForFunction((n) => [...document.querySelectorAll('figure[data-chart]')].every((figure) =>
+    Number(figure.querySelector('canvas').dataset.points || 0) >= n * figure.querySelectorAll('.legend span').length),
+  n, { timeout: 5000 }).catch(() => {});
+}
+
 // Every chart drew at least `n` points per series, and its series' colours are on the canvas.
 function checkCharts(what, state, n) {
   for (const chart of state.charts) {
@@ -197,6 +205,7 @@ function checkCharts(what, state, n) {
     await waitCheck('the page gets 15 samples', () => page.waitForFunction(() =>
       window.dashboard.samples.length >= 15 && document.getElementById('status').textContent.startsWith('connected'),
     null, timeout));
+    await chartsDrawn(page, 10);
     let state = await pageState(page);
     const firstEpoch = state.epoch;
     check(`the samples carry increasing sequence numbers, none missing (${state.seqs.slice(-5).join(',')})`,
@@ -242,6 +251,7 @@ function checkCharts(what, state, n) {
     await waitCheck('the page reconnects to the new server and gets 15 samples', () => page.waitForFunction((epoch) =>
       window.dashboard.epoch !== epoch && window.dashboard.samples.length >= 15 &&
       document.getElementById('status').textContent.startsWith('connected'), firstEpoch, { timeout: 30000 }));
+    await chartsDrawn(page, 10);
     state = await pageState(page);
     check(`the epoch changed (${firstEpoch} -> ${state.epoch})`,
           /^[0-9a-f]{16}$/.test(state.epoch) && state.epoch !== firstEpoch && state.restarts === 1);
