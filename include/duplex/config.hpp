@@ -73,6 +73,15 @@ struct server : common {
     using role = server_role;
     /// Beyond this many open connections a handshake is answered with 503.
     static constexpr std::size_t max_connections = 100'000;
+    /// Beyond this many accepted connections still in their opening handshake,
+    /// a new connection is refused at once (plain transports: a best-effort 503
+    /// without reading the request): what idle or slow handshakes can hold is
+    /// bounded. Each holds its connection object and a 4 KiB request buffer, at
+    /// most until handshake_timeout.
+    static constexpr std::size_t max_handshaking = 10'000;
+    /// When accept() fails (out of descriptors or memory), wait this long
+    /// before accepting again instead of retrying at once (which would spin).
+    static constexpr std::chrono::milliseconds accept_retry_delay{100};
     /// Upper bound on connections from one remote address (0: no bound).
     static constexpr std::size_t max_connections_per_address = 0;
     /// Upgrade requests accepted per second from one remote address, with

@@ -7,8 +7,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace duplex {
+
+namespace detail {
+/// Whether a metrics sink counts accept() failures (sinks written before
+/// accept_failed() existed need not).
+template <class Sink, class = void>
+struct has_accept_failed : std::false_type {};
+template <class Sink>
+struct has_accept_failed<Sink, std::void_t<decltype(std::declval<Sink&>().accept_failed())>> : std::true_type {};
+} // namespace detail
 
 /// Records nothing.
 struct null_metrics {
@@ -19,6 +30,7 @@ struct null_metrics {
     void message_in(std::size_t) noexcept {}
     void message_out(std::size_t) noexcept {}
     void send_dropped() noexcept {}
+    void accept_failed() noexcept {}
 };
 
 /// Lock-free counters, safe to update from many threads and to read at any time.
@@ -44,6 +56,7 @@ public:
         bytes_out_.fetch_add(bytes, relaxed);
     }
     void send_dropped() noexcept { drops_.fetch_add(1, relaxed); }
+    void accept_failed() noexcept { accept_failures_.fetch_add(1, relaxed); }
 
     std::uint64_t open_connections() const noexcept { return open_.load(relaxed); }
     std::uint64_t total_connections() const noexcept { return total_.load(relaxed); }
@@ -52,6 +65,7 @@ public:
     std::uint64_t bytes_in() const noexcept { return bytes_in_.load(relaxed); }
     std::uint64_t bytes_out() const noexcept { return bytes_out_.load(relaxed); }
     std::uint64_t send_drops() const noexcept { return drops_.load(relaxed); }
+    std::uint64_t accept_failures() const noexcept { return accept_failures_.load(relaxed); }
     std::uint64_t closes(std::uint16_t code) const noexcept { return closes_[close_slot(code)].load(relaxed); }
     std::uint64_t rejected(int status) const noexcept { return rejected_[status_slot(status)].load(relaxed); }
 
@@ -70,6 +84,8 @@ public:
         metric("bytes_received_total", "counter", "Payload bytes received.", bytes_in());
         metric("bytes_sent_total", "counter", "Payload bytes sent.", bytes_out());
         metric("send_queue_drops_total", "counter", "Sends refused or dropped at the send-queue cap.", send_drops());
+        metric("accept_failures_total", "counter",
+               "accept() failures (out of descriptors or memory); each waits before retrying.", accept_failures());
         out += "# HELP " + prefix + "_closes_total Connections closed, by close code.\n# TYPE " + prefix +
                "_closes_total counter\n";
         for (std::size_t i = 0; i < close_slots; ++i) {
@@ -106,7 +122,7 @@ private:
     }
 
     std::atomic<std::uint64_t> open_{0}, total_{0}, messages_in_{0}, messages_out_{0}, bytes_in_{0}, bytes_out_{0},
-        drops_{0};
+        drops_{0}, accept_failures_{0};
     std::array<std::atomic<std::uint64_t>, close_slots> closes_{};
     std::array<std::atomic<std::uint64_t>, status_slots> rejected_{};
 };

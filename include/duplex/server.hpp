@@ -218,6 +218,7 @@ public:
         asio::post(strand_, [this] {
             stopping_ = true;
             close_acceptor();
+            accept_timer_.cancel();
             if (connections_.empty()) return;
             for (const auto& c : connections_)
                 c->close(close_code::going_away, "server shutting down");
@@ -236,6 +237,10 @@ public:
 
     /// Open (upgraded) connections.
     std::size_t connection_count() const noexcept { return open_count_.load(std::memory_order_relaxed); }
+
+    /// Accepted connections still in their opening handshake (TLS, the
+    /// request, the upgrade hook, or a rejection being written).
+    std::size_t handshake_count() const noexcept { return handshaking_.load(std::memory_order_relaxed); }
 
     /// Call fn(connection_ptr) for every connection (on the server's thread).
     template <class Fn>
@@ -281,13 +286,49 @@ private:
         acceptor_.async_accept(executor,
                                [this, executor](std::error_code ec, typename connection_type::socket_type socket) {
                                    if (ec == asio::error::operation_aborted || stopping_) return;
-                                   if (!ec) start(executor, std::move(socket));
+                                   if (ec) return accept_failed(ec);
+                                   start(executor, std::move(socket));
                                    do_accept();
                                });
     }
 
+    // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the connection
+    // stays in the backlog and accept() would fail again at once, so accepting
+    // at once again would spin. Wait, then try again.
+    void accept_failed(std::error_code ec) {
+        using metrics_type = typename Config::metrics;
+        if constexpr (metrics_type::enabled && detail::has_accept_failed<metrics_type>::value) metrics_.accept_failed();
+        detail::log<typename Config::logger>(log_level::warning, [&] {
+            return "accept failed (" + ec.message() + "); retrying in " +
+                   std::to_string(Config::accept_retry_delay.count()) + " ms";
+        });
+        accept_timer_.expires_after(Config::accept_retry_delay);
+        accept_timer_.async_wait([this](std::error_code wait_ec) {
+            if (wait_ec || stopping_) return;
+            do_accept();
+        });
+    }
+
+    // Beyond Config::max_handshaking: no connection object and no read. Plain
+    // transports get a best-effort 503 (the request is not read), then the
+    // socket closes; a TLS client sees the connection close.
+    void refuse(typename connection_type::socket_type& socket) {
+        if constexpr (decltype(metrics_)::enabled) metrics_.handshake_rejected(503);
+        std::error_code ignored;
+        if constexpr (!transport_type::secure) {
+            static const std::string response = handshake::build_reject_response(
+                503, "server busy: too many handshakes in progress", {{"Retry-After", "1"}});
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(response), ignored);
+            socket.shutdown(asio::socket_base::shutdown_send, ignored);
+        }
+        socket.close(ignored);
+    }
+
     // Connections are tracked on the server's thread; connection callbacks hop here.
     void start(executor_type executor, typename connection_type::socket_type socket) {
+        if (handshaking_.load(std::memory_order_relaxed) >= Config::max_handshaking) return refuse(socket);
+        handshaking_.fetch_add(1, std::memory_order_relaxed);
         auto c = std::make_shared<connection_type>(
             executor, transport_type::template wrap<executor_type>(std::move(socket), tls_context_));
         c->metrics_ = &metrics_;
@@ -307,7 +348,10 @@ private:
     }
 
     void connection_finished(connection_type& conn) {
-        if (conn.counted_open_) open_count_.fetch_sub(1, std::memory_order_relaxed);
+        if (conn.counted_open_)
+            open_count_.fetch_sub(1, std::memory_order_relaxed);
+        else
+            handshaking_.fetch_sub(1, std::memory_order_relaxed);
         asio::post(strand_, [this, c = conn.shared_from_this()] {
             connections_.erase(c);
             if (stopping_ && connections_.empty()) stop_timer_.cancel();
@@ -384,6 +428,7 @@ private:
                 if (!ok) return reject(c, status, b, h);
                 c->subprotocol_ = p;
                 open_count_.fetch_add(1, std::memory_order_relaxed);
+                handshaking_.fetch_sub(1, std::memory_order_relaxed);
                 c->counted_open_ = true;
                 // The connection shares the route's handlers (aliasing the endpoint).
                 std::shared_ptr<const typename connection_type::handlers_type> handlers(e, e.get());
@@ -402,6 +447,7 @@ private:
     asio::strand<asio::io_context::executor_type> strand_; // accepting and bookkeeping
     asio::basic_socket_acceptor<typename connection_type::transport_type::protocol> acceptor_;
     asio::steady_timer stop_timer_{strand_};
+    asio::steady_timer accept_timer_{strand_};
     std::vector<std::pair<path_pattern, std::shared_ptr<endpoint_type>>> routes_;
     http_handler http_;
     std::unordered_set<connection_ptr> connections_;
@@ -413,6 +459,7 @@ private:
                                                          : Config::handshakes_per_second_per_address),
                                        100'000};
     std::atomic<std::size_t> open_count_{0};
+    std::atomic<std::size_t> handshaking_{0};
     tls_context_type* tls_context_ = nullptr;
     typename Config::metrics metrics_;
     bool stopping_ = false;

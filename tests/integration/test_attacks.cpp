@@ -15,6 +15,9 @@
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
 
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -739,6 +742,100 @@ TEST_CASE("attack: a handshake flood beyond max_connections", "[integration][att
     open.back()->send(client_frame(0x8, close_payload(1000)));
     CHECK(open.back()->read_close_code() == 1000);
     CHECK(eventually([&] { return t.server.connection_count() == 3; }));
+    check_still_serving(t.port);
+}
+
+namespace {
+struct few_handshakes : attack_config {
+    static constexpr std::size_t max_handshaking = 8;
+};
+} // namespace
+
+// TCP connections that never send a request hold a handshake slot until the
+// handshake timeout; beyond max_handshaking a new connection gets 503 at once,
+// without a connection object or a read buffer. Open connections carry on.
+TEST_CASE("attack: idle TCP connections beyond max_handshaking", "[integration][attacks][limits]") {
+    target_server<few_handshakes> t;
+    t.start();
+    raw_client established(t.port);
+    REQUIRE(established.upgrade().find("HTTP/1.1 101 ") == 0);
+    std::vector<std::unique_ptr<raw_client>> idle;
+    for (int i = 0; i < 8; ++i)
+        idle.push_back(std::make_unique<raw_client>(t.port));
+    REQUIRE(eventually([&] { return t.server.handshake_count() == 8; }));
+    std::vector<std::unique_ptr<raw_client>> refused;
+    for (int i = 0; i < 20; ++i)
+        refused.push_back(std::make_unique<raw_client>(t.port));
+    for (auto& r : refused) {
+        const auto head = r->read_response_head();
+        CHECK(status_of(head) == 503);
+        CHECK(head.find("Retry-After: 1\r\n") != std::string::npos);
+        CHECK(r->closed_by_peer());
+    }
+    CHECK(t.server.metrics().rejected(503) == 20);
+    CHECK(t.server.handshake_count() == 8);
+    echo_round_trip(established, "during the flood");
+    // A slot that was accepted is still served when its request comes.
+    REQUIRE(idle[0]->upgrade().find("HTTP/1.1 101 ") == 0);
+    echo_round_trip(*idle[0], "late but accepted");
+    CHECK(eventually([&] { return t.server.handshake_count() == 7; }));
+    idle.resize(1); // the others leave: their slots free up
+    CHECK(eventually([&] { return t.server.handshake_count() == 0; }));
+    CHECK(t.server.connection_count() == 2);
+    check_still_serving(t.port);
+    CHECK(t.opened == 3);
+}
+
+namespace {
+// Restores the descriptor limit however the test ends.
+struct descriptor_limit {
+    rlimit saved{};
+    descriptor_limit() { REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0); }
+    ~descriptor_limit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+    bool set(rlim_t soft) {
+        rlimit tight = saved;
+        tight.rlim_cur = soft;
+        return ::setrlimit(RLIMIT_NOFILE, &tight) == 0;
+    }
+    void restore() { REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0); }
+};
+} // namespace
+
+// Out of descriptors, accept() fails and the pending connection stays in the
+// backlog: accepting again at once would spin on the failure. The server waits
+// accept_retry_delay (100 ms) between attempts, and accepts the connection once
+// descriptors are back.
+TEST_CASE("attack: accept() out of descriptors: the server waits, then serves", "[integration][attacks][limits]") {
+    target_server<> t;
+    t.start();
+    check_still_serving(t.port); // whatever the server opens lazily is open now
+    descriptor_limit limit;
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    // fd is the lowest free descriptor: with the limit at fd + 1, accept() has none.
+    REQUIRE(limit.set(static_cast<rlim_t>(fd) + 1));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(t.port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+    std::this_thread::sleep_for(1s);
+    limit.restore();
+    const std::string request = upgrade_request("");
+    REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+    std::string head;
+    char c = 0;
+    while (head.find("\r\n\r\n") == std::string::npos && head.size() < 4096 && ::recv(fd, &c, 1, 0) == 1)
+        head += c;
+    CHECK(status_of(head) == 101);
+    ::close(fd);
+    const auto failures = t.server.metrics().accept_failures(); // no more since the accept
+    CHECK(failures >= 2);                                       // accept() failed and was tried again...
+    CHECK(failures <= 40);                                      // ...about every 100 ms, not in a loop (thousands)
+    CHECK(t.server.metrics().prometheus().find("duplex_accept_failures_total " + std::to_string(failures)) !=
+          std::string::npos);
     check_still_serving(t.port);
 }
 
