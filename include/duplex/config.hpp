@@ -22,7 +22,7 @@ struct no_user_data {};
 /// What happens when a send would push a connection's queue past its cap.
 enum class queue_full_policy {
     fail,  ///< the send fails with error::send_queue_full
-    drop,  ///< the message is dropped silently (counted in metrics)
+    drop,  ///< the message is dropped (counted in metrics; a completion gets error::send_dropped)
     close, ///< the connection is closed with 1008
 };
 

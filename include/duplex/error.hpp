@@ -27,6 +27,7 @@ enum class error {
     connection_limit,        ///< the server refused the connection (limits)
     tls_failed,              ///< certificate or host name verification failed
     bad_url,                 ///< the URL could not be parsed
+    send_dropped,            ///< the send queue is at its cap and queue_full_policy::drop dropped the message
 };
 
 namespace detail {
@@ -52,6 +53,7 @@ public:
         case error::connection_limit: return "connection limit reached";
         case error::tls_failed: return "TLS verification failed";
         case error::bad_url: return "malformed URL";
+        case error::send_dropped: return "message dropped: send queue full";
         }
         return "unknown duplex error";
     }

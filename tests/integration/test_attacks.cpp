@@ -880,7 +880,8 @@ void publish_to_a_reader_that_never_reads() {
             conn->send_binary(chunk, [&](std::error_code ec) {
                 if (!ec)
                     ++written;
-                else if (ec == duplex::error::send_queue_full)
+                else if (ec == (Policy == duplex::queue_full_policy::drop ? duplex::error::send_dropped
+                                                                          : duplex::error::send_queue_full))
                     ++refused;
                 else
                     ++other;
@@ -911,8 +912,9 @@ void publish_to_a_reader_that_never_reads() {
         CHECK(stalled.closed_by_peer());
         CHECK(eventually([&] { return broker.count("firehose") == 0; }));
     } else {
-        // fail: each refused send says so at once; the connection stays open
-        // and delivers exactly the sends it accepted.
+        // fail and drop: each refused send says so at once (send_queue_full or
+        // send_dropped); the connection stays open and delivers exactly the
+        // sends it accepted.
         CHECK(conn->is_open());
         CHECK(refused == static_cast<int>(drops));
         const int accepted = published - refused;
@@ -939,6 +941,9 @@ TEST_CASE("attack: a client that never reads while the server publishes", "[inte
     }
     SECTION("queue_full_policy::fail fails the sends") {
         publish_to_a_reader_that_never_reads<duplex::queue_full_policy::fail>();
+    }
+    SECTION("queue_full_policy::drop drops the messages, and a completion says so") {
+        publish_to_a_reader_that_never_reads<duplex::queue_full_policy::drop>();
     }
 }
 

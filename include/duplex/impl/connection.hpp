@@ -133,7 +133,7 @@ bool basic_connection<Config>::admit(std::size_t size, completion& done) {
         if (done) done(error::send_queue_full);
         break;
     case queue_full_policy::drop:
-        if (done) done(error::send_queue_full);
+        if (done) done(error::send_dropped);
         break;
     case queue_full_policy::close:
         if (done) done(error::send_queue_full);
