@@ -284,6 +284,106 @@ TEST_CASE("one timer per io_context serves every connection's deadlines", "[inte
     CHECK(eventually([&] { return f.server.connection_count() == 0; }));
 }
 
+namespace {
+struct slow_ticking_client : duplex::config::client {
+    static constexpr std::chrono::milliseconds idle_timeout{30'000};
+    static constexpr std::chrono::milliseconds park_after{30'000};
+    static constexpr std::chrono::milliseconds close_timeout{30'000};
+};
+} // namespace
+
+TEST_CASE("io_context::run() returns once the last connection is done; no timer holds it", "[integration][timers]") {
+    echo_fixture<> f;
+    asio::io_context io{1};
+    duplex::basic_client<slow_ticking_client> client{io};
+    duplex::basic_client<slow_ticking_client>::handlers_type h;
+    std::atomic<int> echoed{0};
+    h.on_open = [](const auto& c) { c->send_text("once"); };
+    h.on_message = [&](const auto& c, const duplex::message& m) {
+        if (m.data == "once") ++echoed;
+        c->close(1000, "done");
+    };
+    client.connect(f.url(), h);
+    // Its deadlines are 30 s away when it closes; run() must not wait for them.
+    auto ran = std::async(std::launch::async, [&] { io.run(); });
+    const bool returned = ran.wait_for(10s) == std::future_status::ready;
+    if (!returned) io.stop();
+    ran.wait();
+    CHECK(returned);
+    CHECK(echoed == 1);
+    CHECK(duplex::detail::deadline_service::of(io.get_executor()).size() == 0);
+}
+
+namespace {
+struct parks_soon : duplex::config::server {
+    static constexpr std::chrono::milliseconds idle_timeout{30'000};
+    static constexpr std::chrono::milliseconds park_after{100};
+};
+struct keeps_reading : duplex::config::server {
+    static constexpr std::chrono::milliseconds idle_timeout{30'000};
+};
+
+// The io thread runs nothing else until release(): bytes the peer sends in the
+// meantime reach the server together, in one readiness report.
+struct io_blocker {
+    std::promise<void> running, go;
+    explicit io_blocker(asio::io_context& io) {
+        asio::post(io, [this] {
+            running.set_value();
+            go.get_future().wait_for(5s);
+        });
+        running.get_future().wait();
+    }
+    void release() { go.set_value(); }
+};
+
+template <class Config>
+void message_then_fin_together(bool parked) {
+    io_thread thread;
+    duplex::basic_server<Config> server{thread.io};
+    std::atomic<int> messages{0}, closes{0}, close_code{0};
+    // A route that never answers: nothing the server writes (and no ACK of
+    // it) makes the socket report readiness again.
+    auto& sink = server.route("/sink");
+    sink.on_message = [&](const auto&, const duplex::message&) { ++messages; };
+    sink.on_close = [&](const auto&, const duplex::close_info& info) {
+        close_code = info.code;
+        ++closes;
+    };
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    stop_before_destruction stop_first{thread};
+    raw_client peer(server.port());
+    REQUIRE(peer.upgrade("/sink").find("101") != std::string::npos);
+    peer.send(client_frame(0x1, "first"));
+    REQUIRE(eventually([&] { return messages == 1; }));
+    if (parked) std::this_thread::sleep_for(400ms); // past park_after and a tick: the connection parks
+    io_blocker blocker(thread.io);
+    peer.send(client_frame(0x1, "last"));
+    peer.shutdown_send(); // the FIN arrives behind the message, before the server looks
+    std::this_thread::sleep_for(50ms);
+    blocker.release();
+    // Both are seen: the message, and at once the end (1006, no close frame
+    // came), not after 30 s of silence and a keepalive ping.
+    CHECK(eventually([&] { return closes == 1; }, 5s));
+    CHECK(messages == 2);
+    CHECK(close_code == 1006);
+    CHECK(peer.closed_by_peer());
+}
+} // namespace
+
+TEST_CASE("a message and the peer's FIN that arrive together are both seen", "[integration][attacks]") {
+    // One readiness report for both (epoll is edge-triggered): the read that
+    // takes the message may take the FIN with it, and the end must still be
+    // noticed, whether the connection reads into its own buffer or is parked
+    // (waits for readiness, then reads through the thread's scratch buffer).
+    SECTION("an active connection") {
+        message_then_fin_together<keeps_reading>(false);
+    }
+    SECTION("a parked connection") {
+        message_then_fin_together<parks_soon>(true);
+    }
+}
+
 TEST_CASE("a large message goes out from the caller's buffer; what the socket does not take is queued in order",
           "[integration][limits]") {
     io_thread thread;

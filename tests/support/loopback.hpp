@@ -137,6 +137,12 @@ public:
         return false;
     }
 
+    /// Send a FIN: this side writes no more (the server may still write).
+    void shutdown_send() {
+        std::error_code ec;
+        socket_.shutdown(asio::socket_base::shutdown_send, ec);
+    }
+
     /// RSV bits of the last frame read_frame() returned.
     int last_rsv = 0;
 

@@ -75,7 +75,15 @@ public:
         entries_[slot].owner->deadline_slot = slot;
         entries_.pop_back();
         owner.deadline_slot = deadline_owner::no_slot;
-        if (entries_.empty()) std::vector<entry>().swap(entries_);
+        if (entries_.empty()) {
+            std::vector<entry>().swap(entries_);
+            // A pending wait is work: io_context::run() would not return until
+            // it fired, up to a keepalive tick after the last connection ended.
+            if (!shut_down_ && armed_for_ != never) {
+                armed_for_ = never;
+                timer_.cancel();
+            }
+        }
     }
 
     /// Deadlines registered (for tests).
