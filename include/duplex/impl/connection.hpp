@@ -324,7 +324,15 @@ void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
         return finish(close_seen_ ? std::error_code{} : ec);
     }
     session_.commit_input(size);
-    if (process_input()) do_read();
+    if (!process_input()) return;
+    // The next read starts behind the handlers already queued (other
+    // connections' input), not at once: Asio tries a new read on the socket
+    // right away, and just after a reply the peer's next message is rarely
+    // there, so that try would be a receive call that finds nothing on nearly
+    // every message. Later it finds the message or costs the same.
+    asio::post(executor_, asio::bind_allocator(detail::recycling_allocator<void>{}, [self = this->shared_from_this()] {
+                   if (self->phase_ != phase::done) self->do_read();
+               }));
 }
 
 // Deliver what the session parsed; false when the connection ended.
