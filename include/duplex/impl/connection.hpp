@@ -484,10 +484,15 @@ void basic_connection<Config>::start_write() {
             gather.emplace_back(front.bytes.data() + front.covered, front.bytes.size() - front.covered);
     }
     writing_ = true;
-    asio::async_write(socket_, detail::buffer_view{gather.data(), gather.data() + gather.size()},
-                      asio::bind_allocator(
-                          detail::recycling_allocator<void>{},
-                          [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); }));
+    auto done = asio::bind_allocator(
+        detail::recycling_allocator<void>{},
+        [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); });
+    // One buffer (the common case: frames appended to one queue) goes out with
+    // send(), which costs the kernel less than sendmsg() with a vector.
+    if (gather.size() == 1)
+        asio::async_write(socket_, asio::buffer(gather.front()), std::move(done));
+    else
+        asio::async_write(socket_, detail::buffer_view{gather.data(), gather.data() + gather.size()}, std::move(done));
 }
 
 template <class Config>
