@@ -16,6 +16,7 @@
 #include "support/loopback.hpp"
 
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -352,6 +353,51 @@ TEST_CASE("attack: 64-bit frame lengths", "[integration][attacks]") {
     CHECK(t.messages == 0);
     CHECK(eventually([&] { return t.server.metrics().closes(1009) == 6; }));
     CHECK(eventually([&] { return t.server.metrics().closes(1002) == 2; }));
+    check_still_serving(t.port);
+}
+
+// A frame that claims 16 MiB (within the limits) and then sends only part of
+// it: the server's read buffer grows with the bytes that arrived (it reads
+// larger pieces of a large frame, at most as much again as it holds), never to
+// the length the header claims. Virtual size is what a reservation by the
+// claimed length would show (untouched pages are not resident).
+TEST_CASE("attack: large frames that claim more than they send", "[integration][attacks][limits]") {
+    target_server<> t;
+    t.start();
+    std::ifstream statm_before("/proc/self/statm");
+    long virtual_before = 0;
+    statm_before >> virtual_before;
+    constexpr int connections = 40;
+    constexpr std::size_t sent = 200 * 1024;
+    std::vector<std::unique_ptr<raw_client>> clients;
+    for (int i = 0; i < connections; ++i) {
+        clients.push_back(std::make_unique<raw_client>(t.port));
+        REQUIRE(clients.back()->upgrade().find("HTTP/1.1 101 ") == 0);
+        // Key 01 02 03 04: the payload bytes are whatever they unmask to.
+        clients.back()->send(frame_with_length(0x82, attack_config::max_frame_size - 1) + std::string(sent, 'p'));
+    }
+    // Every byte sent is in the server's buffers once the kernel holds none of it.
+    const auto unsent = [&] {
+        std::size_t total = 0;
+        for (auto& c : clients) {
+            int queued = 0;
+            ::ioctl(c->native_handle(), TIOCOUTQ, &queued);
+            total += static_cast<std::size_t>(queued);
+        }
+        return total;
+    };
+    CHECK(eventually([&] { return unsent() == 0; }));
+    std::this_thread::sleep_for(200ms); // the server reads what its socket holds
+    std::ifstream statm_after("/proc/self/statm");
+    long virtual_after = 0;
+    statm_after >> virtual_after;
+    const long grown = (virtual_after - virtual_before) * ::sysconf(_SC_PAGESIZE);
+    INFO("virtual size grew by " << grown / 1024 << " KiB for " << connections << " connections");
+    // By the claimed length: 40 x 16 MiB and more. By the bytes sent: about
+    // 40 x 512 KiB; glibc may add a 64 MiB arena for the server's thread.
+    CHECK(grown < 160 * MiB);
+    CHECK(t.messages == 0);
+    clients.clear();
     check_still_serving(t.port);
 }
 

@@ -73,6 +73,7 @@ public:
         std::error_code ec;
         asio::write(socket_, asio::buffer(bytes), ec);
     }
+    int native_handle() { return socket_.native_handle(); }
     /// Read until the blank line of an HTTP response; returns the header block.
     std::string read_response_head() {
         std::string head;

@@ -303,7 +303,15 @@ template <class Config>
 void basic_connection<Config>::do_read() {
     // Room for a frame header too, so a read_size message (often a power of
     // two, like 16 KiB) arrives in one receive call, not two.
-    constexpr std::size_t size = Config::read_size + frame::max_header_size;
+    constexpr std::size_t base = Config::read_size + frame::max_header_size;
+    std::size_t size = base;
+    // Inside a large message that the session collects whole in its buffer,
+    // receive more of it at once: up to the rest of the frame, but no more than
+    // has arrived already, so the buffer at most doubles per read and follows
+    // the bytes the peer really sent, not the length its header claims.
+    // (1 MiB messages: 64 receive calls each became about 8.)
+    if (const std::size_t awaited = session_.payload_awaited(); awaited > base)
+        size = std::min(awaited, std::max(base, session_.input_size()));
     auto* buffer = session_.input_buffer(size);
     socket_.async_read_some(asio::buffer(buffer, size),
                             asio::bind_allocator(detail::recycling_allocator<void>{},

@@ -152,6 +152,16 @@ public:
     bool in_message() const noexcept { return in_message_; }
     /// True when no received byte is buffered: nothing half-parsed, no partial message.
     bool input_idle() const noexcept { return in_.empty() && !in_message_ && !reading_payload_; }
+    /// Bytes of the frame being read that have not arrived yet, when the frame is
+    /// kept whole in the input buffer until it is complete (a message in one
+    /// uncompressed frame); 0 otherwise. The buffer must grow to hold them anyway,
+    /// so a transport may receive that much at once instead of in small reads.
+    std::size_t payload_awaited() const noexcept {
+        if (!reading_payload_ || !in_place_ || payload_remaining_ <= in_.size()) return 0;
+        return static_cast<std::size_t>(payload_remaining_ - in_.size());
+    }
+    /// Received bytes buffered and not yet consumed.
+    std::size_t input_size() const noexcept { return in_.size(); }
     const session_options& options() const noexcept { return options_; }
     session_options& options() noexcept { return options_; }
 

@@ -214,6 +214,43 @@ TEST_CASE("write_message_header matches what send_message writes", "[protocol][s
     CHECK(s.write_message_header(message_kind::text, 5, header) == 0); // nothing may be sent now
 }
 
+TEST_CASE("payload_awaited: what a message kept whole in the buffer still lacks", "[protocol][session]") {
+    const std::string payload(100000, 'x');
+    SECTION("one uncompressed frame: the rest of it, down to 0 when it is complete") {
+        session<server_role> s;
+        CHECK(s.payload_awaited() == 0);
+        const std::string bytes = wire<server_role>({frame(op::binary, payload)});
+        const std::size_t header = bytes.size() - payload.size();
+        s.feed(bytes.substr(0, header + 1000));
+        CHECK(s.next_event().type == event::none);
+        CHECK(s.payload_awaited() == payload.size() - 1000);
+        CHECK(s.input_size() == 1000);
+        s.feed(bytes.substr(header + 1000, 50000));
+        CHECK(s.next_event().type == event::none);
+        CHECK(s.payload_awaited() == payload.size() - 51000);
+        s.feed(bytes.substr(header + 51000));
+        const auto ev = s.next_event();
+        CHECK(ev.type == event::message);
+        CHECK(ev.data.size() == payload.size());
+        CHECK(s.payload_awaited() == 0);
+    }
+    SECTION("a fragment of a message: consumed as it arrives, so nothing is awaited") {
+        session<server_role> s;
+        const std::string bytes = wire<server_role>({frame(op::binary, payload, false)});
+        s.feed(bytes.substr(0, bytes.size() - payload.size() + 1000));
+        CHECK(s.next_event().type == event::none);
+        CHECK(s.in_message());
+        CHECK(s.payload_awaited() == 0);
+    }
+    SECTION("a frame header alone: nothing is known to be awaited yet") {
+        session<server_role> s;
+        const std::string bytes = wire<server_role>({frame(op::binary, payload)});
+        s.feed(bytes.substr(0, 3));
+        CHECK(s.next_event().type == event::none);
+        CHECK(s.payload_awaited() == 0);
+    }
+}
+
 TEST_CASE("the state follows the closing handshake", "[protocol][session]") {
     session<server_role> s;
     CHECK(s.state() == session_state::open);
