@@ -358,7 +358,7 @@ TEST_CASE("attack: 64-bit frame lengths", "[integration][attacks]") {
 
 // A frame that claims 16 MiB (within the limits) and then sends only part of
 // it: the server's read buffer grows with the bytes that arrived (it reads
-// larger pieces of a large frame, at most as much again as it holds), never to
+// larger pieces of a large frame, at most twice what it holds), never to
 // the length the header claims. Virtual size is what a reservation by the
 // claimed length would show (untouched pages are not resident).
 TEST_CASE("attack: large frames that claim more than they send", "[integration][attacks][limits]") {
@@ -394,8 +394,8 @@ TEST_CASE("attack: large frames that claim more than they send", "[integration][
     const long grown = (virtual_after - virtual_before) * ::sysconf(_SC_PAGESIZE);
     INFO("virtual size grew by " << grown / 1024 << " KiB for " << connections << " connections");
     // By the claimed length: 40 x 16 MiB and more. By the bytes sent: about
-    // 40 x 512 KiB; glibc may add a 64 MiB arena for the server's thread.
-    CHECK(grown < 160 * MiB);
+    // 40 x 1 MiB; glibc may add a 64 MiB arena for the server's thread.
+    CHECK(grown < 200 * MiB);
     CHECK(t.messages == 0);
     clients.clear();
     check_still_serving(t.port);

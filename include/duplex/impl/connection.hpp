@@ -307,11 +307,13 @@ void basic_connection<Config>::do_read() {
     std::size_t size = base;
     // Inside a large message that the session collects whole in its buffer,
     // receive more of it at once: up to the rest of the frame, but no more than
-    // has arrived already, so the buffer at most doubles per read and follows
-    // the bytes the peer really sent, not the length its header claims.
-    // (1 MiB messages: 64 receive calls each became about 8.)
+    // twice what has arrived already, so the buffer follows the bytes the peer
+    // really sent, not the length its header claims. (100 x 1 MiB echo: 64
+    // receive calls per message became about 7. Growing by as much as had
+    // arrived, not twice that, still left receive windows closed long enough
+    // for TCP's persist timer: p99.9 420 ms against 37 ms.)
     if (const std::size_t awaited = session_.payload_awaited(); awaited > base)
-        size = std::min(awaited, std::max(base, session_.input_size()));
+        size = std::min(awaited, std::max(base, 2 * session_.input_size()));
     auto* buffer = session_.input_buffer(size);
     socket_.async_read_some(asio::buffer(buffer, size),
                             asio::bind_allocator(detail::recycling_allocator<void>{},
