@@ -288,7 +288,7 @@ public:
     std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
     bool is_open() const noexcept { return open_.load(std::memory_order_relaxed); }
     executor_type get_executor() const noexcept { return executor_; }
-    /// The transport stream (a TCP socket, or an ssl::stream for TLS).
+    /// The transport stream (a TCP socket, or a transport::tls_stream for TLS).
     stream_type& stream() noexcept { return socket_; }
 
     /// Frame a message once for send_frame() to many connections.

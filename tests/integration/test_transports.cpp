@@ -9,6 +9,7 @@
 #include "interop/process.hpp"
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
+#include "support/test_pki.hpp"
 
 #include <zlib.h>
 
@@ -29,28 +30,6 @@ using namespace duplex_test;
 using namespace std::chrono_literals;
 
 namespace {
-// A throw-away CA and a server certificate for "localhost", made with the
-// openssl command line tool once per test run.
-struct test_pki {
-    std::string dir;
-    test_pki() {
-        char tmpl[] = "/tmp/duplex-pki-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        dir = tmpl;
-        const std::string script =
-            "cd " + dir +
-            " && "
-            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=duplex test CA' "
-            "&& openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=localhost' "
-            "&& printf 'subjectAltName=DNS:localhost\\n' > ext.cnf "
-            "&& openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-            "-extfile ext.cnf";
-        REQUIRE(std::system(("(" + script + ") > /dev/null 2>&1").c_str()) == 0);
-    }
-    ~test_pki() { std::system(("rm -rf " + dir).c_str()); }
-    std::string file(const char* name) const { return dir + "/" + name; }
-};
-
 template <class Client, class Handlers, class... Options>
 void run_client(asio::io_context& io, Client& client, const std::string& url, Handlers handlers, Options... options) {
     client.connect(url, handlers, options...);

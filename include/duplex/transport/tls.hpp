@@ -1,12 +1,11 @@
 // duplex: requires tls
-// The TLS transport policy (wss): asio::ssl::stream over TCP, through OpenSSL.
+// The TLS transport policy (wss): a tls_stream over TCP, through OpenSSL.
 #pragma once
 
 #include <duplex/transport/tcp.hpp>
+#include <duplex/transport/tls_stream.hpp>
 
-#include <asio/ssl.hpp>
-
-#include <openssl/ssl.h>
+#include <asio/ssl/context.hpp>
 
 #include <string>
 #include <system_error>
@@ -21,7 +20,7 @@ struct tls {
     template <class Executor>
     using socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
     template <class Executor>
-    using stream = asio::ssl::stream<socket<Executor>>;
+    using stream = tls_stream<socket<Executor>>;
     using context_type = asio::ssl::context;
 
     static constexpr bool secure = true;
@@ -50,15 +49,7 @@ struct tls {
     /// verify mode is verify_none.
     template <class Stream, class Handler>
     static void async_handshake(Stream& s, bool server, const std::string& host, Handler&& handler) {
-        if (!server && !host.empty()) {
-            // SNI is for names, not addresses (RFC 6066 3).
-            std::error_code ec;
-            asio::ip::make_address(host, ec);
-            if (ec) SSL_set_tlsext_host_name(s.native_handle(), host.c_str());
-            s.set_verify_callback(asio::ssl::host_name_verification(host));
-        }
-        s.async_handshake(server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
-                          std::forward<Handler>(handler));
+        s.async_handshake(server, host, std::forward<Handler>(handler));
     }
 };
 
