@@ -344,6 +344,19 @@ private:
     void park();
     void unpark();
     void wake();
+    // A TLS stream may hold received bytes the socket cannot signal, and send on its own.
+    bool stream_holds_input() const noexcept {
+        if constexpr (transport_type::secure)
+            return socket_.holds_input();
+        else
+            return false;
+    }
+    bool stream_sending() const noexcept {
+        if constexpr (transport_type::secure)
+            return socket_.sending();
+        else
+            return false;
+    }
     bool process_input();
     static constexpr std::chrono::milliseconds tick_interval() noexcept {
         if constexpr (Config::park_after.count() > 0) {

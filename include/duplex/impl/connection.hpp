@@ -290,8 +290,8 @@ void basic_connection<Config>::open_and_read(std::size_t) {
     if (phase_ == phase::done) return;
     // Most connections wait a while before their first message: wait for it
     // without a read buffer (idle memory), unless bytes are already pending.
-    if constexpr (!transport_type::secure && Config::park_after.count() > 0) {
-        if (session_.input_idle()) {
+    if constexpr (Config::park_after.count() > 0) {
+        if (session_.input_idle() && !stream_holds_input()) { // no read is pending: a send in flight goes on
             parked_ = true;
             return unpark();
         }
@@ -610,36 +610,32 @@ void basic_connection<Config>::on_timer() {
 }
 
 // Parking: an idle connection gives back its buffers and waits for readiness
-// instead of holding a read buffer in a pending async_read_some. Plain streams
-// only: a TLS stream may hold decrypted bytes the socket cannot signal.
+// instead of holding a read buffer in a pending async_read_some. A TLS stream
+// parks only when it holds no bytes the socket could not signal.
 template <class Config>
 void basic_connection<Config>::park() {
-    if constexpr (transport_type::secure) {
-        return;
-    } else {
-        if (parked_ || writing_ || phase_ != phase::open || !session_.input_idle()) return;
-        parked_ = true;
-        std::error_code ignored;
-        socket_.cancel(ignored); // the pending read completes with operation_aborted -> unpark()
-    }
+    if (parked_ || writing_ || stream_sending() || phase_ != phase::open || !session_.input_idle() ||
+        stream_holds_input())
+        return; // (cancelling the read would cancel a send too)
+    parked_ = true;
+    std::error_code ignored;
+    transport_type::lowest_layer(socket_).cancel(ignored); // the pending read ends with operation_aborted -> unpark()
 }
 
 template <class Config>
 void basic_connection<Config>::unpark() {
-    if constexpr (!transport_type::secure) {
-        session_.release_idle_buffers();
-        if (!writing_) release_write_buffers();
-        socket_.async_wait(asio::socket_base::wait_read,
-                           asio::bind_allocator(detail::exact_allocator<void>{},
-                                                [self = this->shared_from_this()](std::error_code ec) {
-                                                    if (self->phase_ == phase::done) return;
-                                                    if (ec) {
-                                                        self->parked_ = false;
-                                                        return self->on_read(ec, 0);
-                                                    }
-                                                    self->wake();
-                                                }));
-    }
+    session_.release_idle_buffers();
+    if (!writing_) release_write_buffers();
+    transport_type::lowest_layer(socket_).async_wait(
+        asio::socket_base::wait_read,
+        asio::bind_allocator(detail::exact_allocator<void>{}, [self = this->shared_from_this()](std::error_code ec) {
+            if (self->phase_ == phase::done) return;
+            if (ec) {
+                self->parked_ = false;
+                return self->on_read(ec, 0);
+            }
+            self->wake();
+        }));
 }
 
 template <class Config>
@@ -653,7 +649,12 @@ void basic_connection<Config>::release_write_buffers() noexcept {
 // gets busy (a second wake-up within a tick) goes back to its own buffer.
 template <class Config>
 void basic_connection<Config>::wake() {
-    if constexpr (!transport_type::secure) {
+    if constexpr (transport_type::secure) {
+        // Records are decrypted whole, so a TLS connection reads through its own
+        // buffer again (it parks anew after the next quiet tick).
+        parked_ = false;
+        do_read();
+    } else {
         thread_local std::uint8_t scratch[64 * 1024];
         std::size_t total = 0;
         std::error_code ec;

@@ -180,6 +180,13 @@ public:
         impl_->handshake_step(std::forward<Handler>(handler), true);
     }
 
+    /// True when received bytes wait inside the stream (ciphertext not yet
+    /// decrypted, plaintext not yet read), which the socket's readiness cannot
+    /// signal: a connection parks only when there are none.
+    bool holds_input() const noexcept { return !impl_->buffers.in.empty() || ::SSL_has_pending(impl_->ssl) != 0; }
+    /// True while ciphertext is being sent (or waits to be).
+    bool sending() const noexcept { return impl_->sending || !impl_->buffers.out.empty(); }
+
     template <class MutableBufferSequence, class Handler>
     void async_read_some(const MutableBufferSequence& buffers, Handler&& handler) {
         const asio::mutable_buffer b = *asio::buffer_sequence_begin(buffers);
@@ -272,6 +279,7 @@ private:
                 asio::buffer(data, want), [self = this->shared_from_this(),
                                            next = std::forward<Next>(next)](std::error_code ec, std::size_t n) mutable {
                     self->buffers.in.commit(n);
+                    if (n == 0) self->buffers.in.release_if_empty(); // cancelled (a connection parks) or ended
                     if (ec == asio::error::eof) {
                         self->buffers.eof = true; // OpenSSL tells a clean end (close_notify) from a cut
                         ec = {};
