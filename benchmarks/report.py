@@ -262,6 +262,10 @@ if "idle" in only:
     for n in (1000, 10000):
         cases.append(Case("idle", f"idle-{n}", [(s, server_command(s)) for s in ORDER if s != "raw"],
                           lambda server, _, n=n: ["--idle", "--connections", str(n), "--warmup", "0.3"], connections=n))
+    if have_tls:
+        cases.append(Case("idle", "idle-tls-1000", [(s, server_command(s, tls=True)) for s in ORDER if s != "raw"],
+                          lambda server, _: ["--idle", "--tls", "--connections", "1000", "--warmup", "0.3"],
+                          connections=1000))
 if "latency" in only:
     def fixed_rate(server, round_results):
         # Half the lowest maximum the C++ WebSocket servers reached at 100 x 20 B in this round (echo
@@ -622,12 +626,13 @@ if servers_of("idle-1000") or servers_of("idle-10000"):
     w("Idle upgraded connections: growth of the server's RSS from before the first connection to 0.8 s after "
       "the last upgrade, divided by the connections (echo servers; user-space memory, not the kernel's socket "
       "buffers).\n")
-    w("| server | bytes per connection at 1,000 | at 10,000 |")
-    w("|---|---|---|")
+    w("| server | bytes per connection at 1,000 | at 10,000 | wss at 1,000 |")
+    w("|---|---|---|---|")
     for s in ORDER:
         if (("idle-1000", s) in by) or (("idle-10000", s) in by):
             w(f"| {LABELS[s]} | {mmm(values('idle-1000', s, 'rss_per_connection'))} | "
-              f"{mmm(values('idle-10000', s, 'rss_per_connection'))} |")
+              f"{mmm(values('idle-10000', s, 'rss_per_connection'))} | "
+              f"{mmm(values('idle-tls-1000', s, 'rss_per_connection'))} |")
     w("")
 
 w("## Latency under a fixed offered load\n")
