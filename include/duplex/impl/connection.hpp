@@ -625,6 +625,7 @@ void basic_connection<Config>::park() {
 template <class Config>
 void basic_connection<Config>::unpark() {
     session_.release_idle_buffers();
+    if constexpr (transport_type::secure) socket_.release_buffers();
     if (!writing_) release_write_buffers();
     transport_type::lowest_layer(socket_).async_wait(
         asio::socket_base::wait_read,

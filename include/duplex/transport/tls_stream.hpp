@@ -7,8 +7,8 @@
 // persist timer, p99 about 1 s), and each connection holds four 17 KiB buffers
 // while it waits. This stream receives as much as the reader asked for in one
 // call, hands out every record that arrived in one completion, encrypts a whole
-// write before one send, and holds no buffer between messages
-// (SSL_MODE_RELEASE_BUFFERS, and its own buffers are released when empty).
+// write before one send, and gives every buffer back when its connection parks
+// (release_buffers(), OpenSSL's included).
 //
 // One read and one write may be outstanding at a time, from one strand, as with
 // any Asio stream. Errors are those of asio::ssl::stream: asio::error::eof after
@@ -184,6 +184,15 @@ public:
     /// decrypted, plaintext not yet read), which the socket's readiness cannot
     /// signal: a connection parks only when there are none.
     bool holds_input() const noexcept { return !impl_->buffers.in.empty() || ::SSL_has_pending(impl_->ssl) != 0; }
+    /// Give back every buffer that holds nothing, OpenSSL's record buffers
+    /// included (a connection does this when it parks).
+    void release_buffers() noexcept {
+        impl& s = *impl_;
+        s.buffers.in.release_if_empty();
+        s.buffers.out.release_if_empty();
+        if (!s.sending) s.flight.release_if_empty();
+        ::SSL_free_buffers(s.ssl);
+    }
     /// True while ciphertext is being sent (or waits to be).
     bool sending() const noexcept { return impl_->sending || !impl_->buffers.out.empty(); }
 
@@ -216,7 +225,6 @@ private:
             BIO_set_data(bio, &buffers);
             BIO_set_init(bio, 1);
             ::SSL_set_bio(ssl, bio, bio);
-            ::SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
             ::SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
         }
         ~impl() {
@@ -332,7 +340,7 @@ private:
                     self->read_step(b, std::move(h), false);
                 });
             }
-            buffers.in.release_if_empty();
+            buffers.in.shrink_if_empty(2 * record); // kept while busy (an allocation per record costs), up to 32 KiB
             const std::error_code result = total == 0 && b.size() != 0 && !ec ? error_for(SSL_ERROR_SYSCALL) : ec;
             if (first) return post_completion(std::forward<Handler>(h), result, total);
             h(result, total);
