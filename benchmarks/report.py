@@ -102,9 +102,9 @@ if not have_ws:
 available = [s for s in ORDER if s not in missing]
 
 tls_dir = tempfile.mkdtemp(prefix="duplex-bench-")
-cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+tls_cert, tls_key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
 have_tls = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                           "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                           "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", tls_key, "-out", tls_cert],
                           capture_output=True).returncode == 0
 
 
@@ -112,7 +112,7 @@ def server_command(name, threads=1, tls=False, deflate=None, broadcast=False):
     """The command line of one server, or None when it does not do this."""
     if name not in available:
         return None
-    tls_flags = ["--tls-cert", cert, "--tls-key", key] if tls else []
+    tls_flags = ["--tls-cert", tls_cert, "--tls-key", tls_key] if tls else []  # (names no loop reuses)
     deflate_flag = []
     if deflate:  # "defaults" or "level1"; duplex's defaults are level 1
         deflate_flag = ["--deflate"] if deflate == "defaults" or name == "duplex" else ["--deflate-level1"]
