@@ -8,7 +8,10 @@
 //  - everything written is well-formed for Role, and a peer session of the
 //    other role (with the mirrored permessage-deflate agreement) reads back
 //    exactly the messages, pings, pongs and close that were sent;
-//  - a twin session fed the same bytes in one piece reports the same messages.
+//  - a twin session fed the same bytes in one piece reports the same messages;
+//  - with permessage-deflate, a browser's decoder (one inflate stream for the
+//    connection whatever was agreed, support/browser_inflater.hpp) reads every
+//    message that went out: no message may end the DEFLATE stream.
 //
 // Input: three setting bytes, then records.
 //   byte 0: bit 0 permessage-deflate negotiated, bit 1 streaming, bit 2
@@ -26,6 +29,8 @@
 
 #if DUPLEX_HAS_ZLIB
 #include <duplex/extensions/permessage_deflate.hpp>
+
+#include "support/browser_inflater.hpp"
 #endif
 
 #include "fuzz_target.hpp"
@@ -79,7 +84,6 @@ public:
             mine.receive_window_bits = 8 + ((agreement_bits >> 3) & 7);
             mine.send_no_context_takeover = (agreement_bits & 0x40) != 0;
             mine.receive_no_context_takeover = (agreement_bits & 0x80) != 0;
-            mine.send_stream_may_end = mine.send_no_context_takeover; // as negotiated by a server
             static constexpr std::size_t thresholds[4] = {0, 1, 64, 1000};
             static constexpr int levels[4] = {0, 1, 6, 9};
             static constexpr int memory_levels[4] = {1, 4, 8, 9};
@@ -95,7 +99,6 @@ public:
             theirs.receive_window_bits = mine.send_window_bits;
             theirs.send_no_context_takeover = mine.receive_no_context_takeover;
             theirs.receive_no_context_takeover = mine.send_no_context_takeover;
-            theirs.send_stream_may_end = theirs.send_no_context_takeover;
             peer_extension_ = std::make_unique<duplex::extensions::permessage_deflate>(theirs, settings);
             session_->set_extension(extension_.get());
         }
@@ -450,6 +453,12 @@ private:
         const auto frames = reference::parse_frames(wire_);
         DUPLEX_FUZZ_CHECK(frames.has_value());
         bool fragmenting = false, closed = false;
+#if DUPLEX_HAS_ZLIB
+        std::unique_ptr<duplex_test::browser_inflater> browser;
+        if (extension_)
+            browser = std::make_unique<duplex_test::browser_inflater>(extension_->agreement().send_window_bits);
+        std::vector<std::string> browser_saw; // every whole data message, as the browser reads it
+#endif
         for (const auto& f : *frames) {
             DUPLEX_FUZZ_CHECK(!closed);
             DUPLEX_FUZZ_CHECK(f.masked == Role::masks_output);
@@ -465,7 +474,27 @@ private:
                 DUPLEX_FUZZ_CHECK(f.rsv == 0 || (deflate_ && f.rsv == 0x40 && f.fin));
             }
             fragmenting = !f.fin;
+#if DUPLEX_HAS_ZLIB
+            if (f.opcode != 0x0) browser_saw.emplace_back();
+            if (f.rsv == 0x40) {
+                const auto decoded = browser->message(f.payload);
+                DUPLEX_FUZZ_CHECK(decoded.has_value());
+                browser_saw.back() = *decoded;
+            } else {
+                browser_saw.back() += f.payload;
+            }
+#endif
         }
+#if DUPLEX_HAS_ZLIB
+        // What the browser read is what was sent, message by message (a
+        // message the close cut short is not in expected_).
+        std::size_t next = 0;
+        for (const auto& e : expected_) {
+            if (e.type != event::message) continue;
+            DUPLEX_FUZZ_CHECK(next < browser_saw.size() && browser_saw[next] == e.data);
+            ++next;
+        }
+#endif
     }
 
     void check_peer() {

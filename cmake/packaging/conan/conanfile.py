@@ -20,12 +20,10 @@ class DuplexConan(ConanFile):
     options = {
         "with_openssl": [True, False],
         "with_zlib": [True, False],
-        "with_libdeflate": [True, False],
     }
     default_options = {
         "with_openssl": True,
         "with_zlib": True,
-        "with_libdeflate": False,
     }
     no_copy_source = True
     exports_sources = "include/*", "LICENSE"
@@ -39,8 +37,6 @@ class DuplexConan(ConanFile):
             self.requires("openssl/[>=3 <4]", transitive_headers=True)
         if self.options.with_zlib:
             self.requires("zlib/[>=1.2.11 <2]", transitive_headers=True)
-            if self.options.with_libdeflate:
-                self.requires("libdeflate/[>=1.14 <2]", transitive_headers=True)
 
     def package_id(self):
         self.info.clear()
@@ -74,6 +70,3 @@ class DuplexConan(ConanFile):
             deflate.set_property("cmake_target_name", "duplex::deflate")
             deflate.defines = ["DUPLEX_HAS_ZLIB=1"]
             deflate.requires = ["core", "zlib::zlib"]
-            if self.options.with_libdeflate:
-                deflate.defines.append("DUPLEX_HAS_LIBDEFLATE=1")
-                deflate.requires.append("libdeflate::libdeflate")

@@ -14,7 +14,6 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     FEATURES
         tls  DUPLEX_WITH_TLS
         zlib DUPLEX_WITH_ZLIB
-        libdeflate DUPLEX_WITH_LIBDEFLATE
 )
 
 vcpkg_cmake_configure(

@@ -40,10 +40,6 @@ struct deflate_agreement {
     int receive_window_bits = 15; ///< the peer's compressor's window (our inflater)
     bool send_no_context_takeover = false;
     bool receive_no_context_takeover = false;
-    /// The agreed response says our messages carry no context, so the peer
-    /// starts each one afresh and a message may end its DEFLATE stream with a
-    /// final block (RFC 7692 7.2.3), as whole-message compressors do.
-    bool send_stream_may_end = false;
 };
 
 namespace detail {
@@ -132,7 +128,6 @@ inline std::optional<deflate_agreement> negotiate_deflate_offer(const std::vecto
             if (*p->server_max_window_bits < a.send_window_bits) a.send_window_bits = *p->server_max_window_bits;
         }
         a.send_no_context_takeover = p->server_no_context_takeover || options.no_context_takeover;
-        a.send_stream_may_end = a.send_no_context_takeover; // always in our response then
         // The client's compressor (client -> server).
         a.receive_window_bits = p->client_max_window_bits_value.value_or(15);
         a.receive_no_context_takeover = p->client_no_context_takeover || options.request_no_context_takeover;
@@ -173,7 +168,6 @@ inline std::optional<deflate_agreement> accept_deflate_response(const handshake:
     a.send_window_bits = p->client_max_window_bits_value.value_or(options.max_window_bits);
     if (a.send_window_bits < 9) return std::nullopt;
     a.send_no_context_takeover = p->client_no_context_takeover || options.no_context_takeover;
-    a.send_stream_may_end = p->client_no_context_takeover; // only if the server said so
     a.receive_window_bits = p->server_max_window_bits.value_or(15);
     a.receive_no_context_takeover = p->server_no_context_takeover;
     if (options.request_no_context_takeover && !p->server_no_context_takeover) return std::nullopt;

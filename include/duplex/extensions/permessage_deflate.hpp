@@ -1,6 +1,6 @@
 // duplex: requires zlib
-// permessage-deflate (RFC 7692) through zlib, and libdeflate when duplex::deflate
-// found it, plugged into the session's extension hook. Link duplex::deflate.
+// permessage-deflate (RFC 7692) through zlib, plugged into the session's
+// extension hook. Link duplex::deflate.
 //
 // Memory per connection: a zlib deflate stream costs about 2^(window+2) +
 // 2^(memLevel+9) bytes (256 KiB at 15/8), an inflate stream 2^window + ~7 KiB
@@ -8,15 +8,18 @@
 // holds neither between messages: the thread's compressor and decompressor
 // serve every connection, and only a fragmented message in progress has an
 // inflater of its own. With context takeover a side keeps its stream.
+//
+// Every message we compress ends with a sync flush (an empty stored block,
+// whose 00 00 FF FF is removed), never with a final block, even without
+// context takeover where RFC 7692 7.2.3.3 would allow one: browsers keep one
+// inflater for the whole connection whatever was agreed, and a stream that
+// ended cannot take the next message.
 #pragma once
 
 #include <duplex/extensions/deflate_negotiation.hpp>
 #include <duplex/protocol/extension.hpp>
 
 #include <zlib.h>
-#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
-#include <libdeflate.h>
-#endif
 
 #include <algorithm>
 #include <array>
@@ -100,24 +103,6 @@ inline z_stream* thread_inflater(int window_bits) {
     return s ? &s->z : nullptr;
 }
 
-#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
-// With libdeflate (optional, linked by duplex::deflate when found), whole
-// messages without context takeover are compressed by it, about twice as
-// fast as zlib on small messages. key: level
-struct libdeflate_slot {
-    libdeflate_compressor* compressor = nullptr;
-    int key = -1;
-    bool open(int k) { return (compressor = libdeflate_alloc_compressor(k)) != nullptr; }
-    bool reuse() { return true; } // keeps nothing from one message to the next
-    void close() { libdeflate_free_compressor(compressor); }
-};
-
-inline libdeflate_compressor* thread_whole_message_compressor(int level) {
-    thread_local thread_slots<libdeflate_slot> slots;
-    auto* s = slots.get(level < 0 ? 6 : level); // zlib's Z_DEFAULT_COMPRESSION is level 6
-    return s ? s->compressor : nullptr;
-}
-#endif
 } // namespace detail
 
 /// One connection's permessage-deflate state.
@@ -168,8 +153,7 @@ public:
         if (!agreement_.send_no_context_takeover) return 0;
         const auto threshold =
             options_.threshold < (std::size_t{1} << 40) ? options_.threshold : (std::size_t{1} << 40);
-        return 1u | static_cast<std::uint64_t>(agreement_.send_stream_may_end) << 63 |
-               static_cast<std::uint64_t>(agreement_.send_window_bits & 0xF) << 1 |
+        return 1u | static_cast<std::uint64_t>(agreement_.send_window_bits & 0xF) << 1 |
                static_cast<std::uint64_t>((options_.compression_level + 1) & 0xF) << 5 |
                static_cast<std::uint64_t>(options_.memory_level & 0xF) << 9 |
                static_cast<std::uint64_t>(threshold) << 13;
@@ -286,27 +270,14 @@ private:
             out.push_back('\0');
         return true;
     }
-    // A message on its own (no context takeover), through the thread's compressor.
+    // A message on its own (no context takeover), through the thread's
+    // compressor. A message that would not get smaller goes as it is (RSV1
+    // clear, RFC 7692 6): nothing ties it to the messages around it.
     std::uint8_t compress_fresh(const std::uint8_t* data, std::size_t size, std::string& out) const {
-#if defined(DUPLEX_HAS_LIBDEFLATE) && DUPLEX_HAS_LIBDEFLATE
-        // Its window is 32 KiB, but no match reaches back further than the
-        // message is long: within the agreed window when the message is. It
-        // ends the message with a final block (BFINAL), which RFC 7692 7.2.3
-        // allows; the receiver's 00 00 FF FF then falls after the stream's end.
-        if (agreement_.send_stream_may_end && size <= (std::size_t{1} << agreement_.send_window_bits)) {
-            if (auto* c = detail::thread_whole_message_compressor(options_.compression_level)) {
-                out.resize(libdeflate_deflate_compress_bound(c, size));
-                const std::size_t n = libdeflate_deflate_compress(c, data, size, out.data(), out.size());
-                if (n != 0) {
-                    out.resize(n);
-                    return 0x40;
-                }
-            }
-        }
-#endif
         z_stream* z =
             detail::thread_deflater(agreement_.send_window_bits, options_.compression_level, options_.memory_level);
-        return z && compress(*z, data, size, out) ? 0x40 : 0;
+        if (!z || !compress(*z, data, size, out)) return 0;
+        return out.size() < size || size == 0 ? 0x40 : 0;
     }
     bool init_inflater() {
         auto z = new z_stream{};
@@ -317,12 +288,8 @@ private:
         inflater_ = stream_ptr(z, z_deleter{false});
         return true;
     }
-    void release_deflater() noexcept {
-        deflater_.reset();
-    }
-    void release_inflater() noexcept {
-        inflater_.reset();
-    }
+    void release_deflater() noexcept { deflater_.reset(); }
+    void release_inflater() noexcept { inflater_.reset(); }
 
     deflate_agreement agreement_;
     deflate_options options_;

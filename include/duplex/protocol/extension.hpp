@@ -38,7 +38,7 @@ public:
     virtual bool claims_message(std::uint8_t rsv) const noexcept { return (rsv & rsv_bits()) != 0; }
 
     /// Encode a whole outgoing message. Returns the RSV bits to set on its first
-    /// frame, or 0 to send `data` unchanged (then `out` is left untouched).
+    /// frame, or 0 to send `data` unchanged (whatever `out` then holds is ignored).
     virtual std::uint8_t encode(const std::uint8_t* data, std::size_t size, std::string& out) = 0;
 
     /// Non-zero when encode() output depends only on the input and this key (no
