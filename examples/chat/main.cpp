@@ -20,7 +20,7 @@
 
 #include <duplex/duplex.hpp>
 #if DUPLEX_HAS_ZLIB
-#include <duplex/extensions/permessage_deflate.hpp>
+#include <duplex/server/deflate_negotiator.hpp>
 #endif
 
 #include <asio/signal_set.hpp>

@@ -13,7 +13,7 @@
 #include <duplex/tls.hpp>
 #endif
 #if DUPLEX_HAS_ZLIB
-#include <duplex/extensions/permessage_deflate.hpp>
+#include <duplex/server/deflate_negotiator.hpp>
 #endif
 
 #include <asio/signal_set.hpp>

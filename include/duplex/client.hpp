@@ -24,7 +24,7 @@ struct client_options {
     /// Limits for received messages; defaults from the Config.
     std::size_t max_message_size = 0;
     /// Sec-WebSocket-Extensions offer, and the check of the server's answer
-    /// (see extensions::enable_deflate()).
+    /// (see extensions::enable_deflate() in duplex/client/enable_deflate.hpp).
     std::string extensions;
     extension_negotiator accept_extensions;
     /// An HTTP proxy to tunnel through with CONNECT, as "http://host:port"

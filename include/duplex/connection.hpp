@@ -4,6 +4,7 @@
 
 #include <duplex/config.hpp>
 #include <duplex/config/macros.hpp>
+#include <duplex/detail/byte_buffer.hpp>
 #include <duplex/detail/deadline_service.hpp>
 #include <duplex/error.hpp>
 #include <duplex/handlers.hpp>
@@ -66,7 +67,7 @@ struct outbox {
         std::size_t offset = 0, size = 0;         // range of `bytes` when frame is null
         std::shared_ptr<const std::string> frame; // a shared frame otherwise
     };
-    protocol::detail::byte_buffer bytes;
+    duplex::detail::byte_buffer bytes;
     std::vector<segment> segments; // empty in the common case: just `bytes`
     std::size_t covered = 0;       // bytes already described by segments
     std::size_t total = 0;

@@ -275,7 +275,7 @@ private:
     void collect() {
         const std::size_t before = wire_.size();
         if (swap_output_) {
-            duplex::protocol::detail::byte_buffer taken;
+            duplex::detail::byte_buffer taken;
             session_->swap_output(taken);
             wire_.append(reinterpret_cast<const char*>(taken.data()), taken.size());
         } else {

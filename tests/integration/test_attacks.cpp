@@ -7,7 +7,7 @@
 #include <duplex/extensions/deflate_negotiation.hpp>
 #include <duplex/pubsub.hpp>
 #if defined(DUPLEX_HAS_ZLIB) && DUPLEX_HAS_ZLIB
-#include <duplex/extensions/permessage_deflate.hpp>
+#include <duplex/server/deflate_negotiator.hpp>
 
 #include <zlib.h>
 #endif

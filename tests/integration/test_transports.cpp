@@ -1,8 +1,9 @@
 // TLS (with a CA the test generates), Unix domain sockets, IPv6,
 // permessage-deflate, and the client through a real HTTP CONNECT proxy
 // (tinyproxy), each over real sockets.
+#include <duplex/client/enable_deflate.hpp>
 #include <duplex/duplex.hpp>
-#include <duplex/extensions/permessage_deflate.hpp>
+#include <duplex/server/deflate_negotiator.hpp>
 #include <duplex/tls.hpp>
 #include <duplex/unix_socket.hpp>
 

@@ -4,8 +4,8 @@
 // With --expect-agreement the negotiated permessage-deflate parameters, from
 // this client's side, must be exactly those (e.g. 0,1,15,10).
 // Prints one line per check; exit status 0 only if all passed.
+#include <duplex/client/enable_deflate.hpp>
 #include <duplex/duplex.hpp>
-#include <duplex/extensions/permessage_deflate.hpp>
 
 #include <cstdio>
 #include <cstring>

@@ -2,7 +2,7 @@
 // permessage-deflate when --deflate), /reject refuses with 403.
 // Prints "listening on 127.0.0.1:PORT"; exits on SIGTERM.
 #include <duplex/duplex.hpp>
-#include <duplex/extensions/permessage_deflate.hpp>
+#include <duplex/server/deflate_negotiator.hpp>
 
 #include <asio/signal_set.hpp>
 

@@ -301,38 +301,3 @@ private:
 };
 
 } // namespace duplex::extensions
-
-#include <duplex/client.hpp>
-#include <duplex/handlers.hpp>
-
-namespace duplex::extensions {
-
-/// A server endpoint's negotiator: `endpoint.negotiate_extensions = deflate_negotiator();`
-inline extension_negotiator deflate_negotiator(deflate_options options = {}) {
-    return [options](const std::vector<handshake::extension_offer>& offers,
-                     std::string& header) -> std::shared_ptr<protocol::extension> {
-        const auto agreement = negotiate_deflate_offer(offers, options, header);
-        if (!agreement) return nullptr;
-        return std::make_shared<permessage_deflate>(*agreement, options);
-    };
-}
-
-/// Offer permessage-deflate from a client and check the server's answer.
-inline void enable_deflate(client_options& client, deflate_options options = {}) {
-    client.extensions = make_deflate_offer(options);
-    client.accept_extensions = [options](const std::vector<handshake::extension_offer>& accepted,
-                                         std::string& reason) -> std::shared_ptr<protocol::extension> {
-        if (accepted.size() != 1) {
-            reason = "server accepted more than the one extension offered";
-            return nullptr;
-        }
-        const auto agreement = accept_deflate_response(accepted.front(), options);
-        if (!agreement) {
-            reason = "server's permessage-deflate parameters could not have been asked for";
-            return nullptr;
-        }
-        return std::make_shared<permessage_deflate>(*agreement, options);
-    };
-}
-
-} // namespace duplex::extensions

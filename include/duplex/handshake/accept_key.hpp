@@ -1,7 +1,7 @@
 // Sec-WebSocket-Key generation and Sec-WebSocket-Accept (RFC 6455 4.1, 4.2.2).
 #pragma once
 
-#include <duplex/frame/mask_key.hpp>
+#include <duplex/detail/random.hpp>
 #include <duplex/handshake/detail/base64.hpp>
 #include <duplex/handshake/detail/sha1.hpp>
 
@@ -26,7 +26,7 @@ inline std::string compute_accept_key(std::string_view key) {
 /// A fresh Sec-WebSocket-Key: 16 random bytes, base64-encoded (RFC 6455 4.1).
 inline std::string generate_client_key() {
     std::uint8_t nonce[16];
-    frame::secure_random_bytes(nonce, sizeof nonce);
+    duplex::detail::secure_random_bytes(nonce, sizeof nonce);
     return detail::base64_encode(nonce, sizeof nonce);
 }
 

@@ -13,6 +13,7 @@
 // arrived behind it are fed here.
 #pragma once
 
+#include <duplex/detail/byte_buffer.hpp>
 #include <duplex/error.hpp>
 #include <duplex/frame/close_code.hpp>
 #include <duplex/frame/frame_header.hpp>
@@ -20,7 +21,6 @@
 #include <duplex/frame/mask_key.hpp>
 #include <duplex/frame/role.hpp>
 #include <duplex/frame/utf8_validator.hpp>
-#include <duplex/protocol/detail/byte_buffer.hpp>
 #include <duplex/protocol/event.hpp>
 #include <duplex/protocol/extension.hpp>
 #include <duplex/protocol/session_options.hpp>
@@ -126,7 +126,7 @@ public:
     /// Exchange the output buffer with `other` (an empty one, usually): a
     /// transport takes the pending bytes without copying and hands back a
     /// written buffer so capacities circulate instead of being reallocated.
-    void swap_output(detail::byte_buffer& other) noexcept { std::swap(out_, other); }
+    void swap_output(duplex::detail::byte_buffer& other) noexcept { std::swap(out_, other); }
 
     /// Write the header of an unmasked, unextended, single-frame message of
     /// `size` bytes into `out` (max_header_size bytes) so a transport can send
@@ -192,11 +192,11 @@ public:
 private:
     class buffer_sink final : public byte_sink {
     public:
-        explicit buffer_sink(detail::byte_buffer& b) noexcept : buffer_(b) {}
+        explicit buffer_sink(duplex::detail::byte_buffer& b) noexcept : buffer_(b) {}
         void write(const std::uint8_t* data, std::size_t size) override { buffer_.append(data, size); }
 
     private:
-        detail::byte_buffer& buffer_;
+        duplex::detail::byte_buffer& buffer_;
     };
 
     static constexpr std::uint8_t kind_opcode(message_kind kind) noexcept {
@@ -222,14 +222,14 @@ private:
     session_state state_ = session_state::open;
     extension* ext_ = nullptr;
 
-    detail::byte_buffer in_;
-    detail::byte_buffer out_;
+    duplex::detail::byte_buffer in_;
+    duplex::detail::byte_buffer out_;
     // Buffers that only fragmented, compressed or streamed messages and
     // extensions use: allocated on first use, freed by release_idle_buffers().
     struct message_buffers {
-        detail::byte_buffer message; // reassembly of fragmented or compressed messages
-        detail::byte_buffer scratch; // compressed streaming output
-        std::string encode;          // outgoing encoding by the extension
+        duplex::detail::byte_buffer message; // reassembly of fragmented or compressed messages
+        duplex::detail::byte_buffer scratch; // compressed streaming output
+        std::string encode;                  // outgoing encoding by the extension
     };
     std::unique_ptr<message_buffers> buffers_;
     message_buffers& buffers() {

@@ -16,7 +16,7 @@
 // ends without it, OpenSSL's reason in asio::error::get_ssl_category() otherwise.
 #pragma once
 
-#include <duplex/protocol/detail/byte_buffer.hpp>
+#include <duplex/detail/byte_buffer.hpp>
 
 #include <asio/associated_allocator.hpp>
 #include <asio/buffer.hpp>
@@ -47,8 +47,8 @@ namespace detail {
 // What the BIO reads from and writes to: ciphertext received and not yet
 // taken by OpenSSL, and ciphertext OpenSSL produced and not yet sent.
 struct tls_buffers {
-    protocol::detail::byte_buffer in;
-    protocol::detail::byte_buffer out;
+    duplex::detail::byte_buffer in;
+    duplex::detail::byte_buffer out;
     bool eof = false; // the TCP stream ended
 };
 
@@ -237,7 +237,7 @@ private:
         Socket socket;
         SSL* ssl;
         detail::tls_buffers buffers;
-        protocol::detail::byte_buffer flight; // ciphertext being sent
+        duplex::detail::byte_buffer flight; // ciphertext being sent
         bool sending = false;
         std::error_code send_error;           // the first failed send; later writes fail with it
         detail::tls_waiter* waiter = nullptr; // the write whose ciphertext is not all sent

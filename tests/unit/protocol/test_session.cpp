@@ -279,7 +279,7 @@ TEST_CASE("the state follows the closing handshake", "[protocol][session]") {
 TEST_CASE("swap_output hands the pending bytes over without copying", "[protocol][session]") {
     session<server_role> s;
     REQUIRE_FALSE(s.send_text("one"));
-    duplex::protocol::detail::byte_buffer taken;
+    duplex::detail::byte_buffer taken;
     s.swap_output(taken);
     CHECK(s.output_size() == 0);
     CHECK(describe_written<server_role>(std::string_view(reinterpret_cast<const char*>(taken.data()), taken.size())) ==
@@ -368,7 +368,7 @@ TEST_CASE("steady echo of small messages does not grow the buffers", "[protocol]
     session<server_role> batch;
     const auto four = wire<server_role>({frame(op::binary, binary_payload(20)), frame(op::binary, binary_payload(20)),
                                          frame(op::binary, binary_payload(20)), frame(op::binary, binary_payload(20))});
-    duplex::protocol::detail::byte_buffer spare;
+    duplex::detail::byte_buffer spare;
     std::size_t warm = 0;
     for (int i = 0; i < 2000; ++i) {
         batch.feed(four);

@@ -128,7 +128,7 @@ event session<Role>::continue_payload() {
     if (compressed_) {
         // Decoded bytes go to the reassembly buffer, or in streaming mode to a
         // scratch buffer handed out as one part.
-        detail::byte_buffer& target = options_.streaming ? buffers().scratch : buffers().message;
+        duplex::detail::byte_buffer& target = options_.streaming ? buffers().scratch : buffers().message;
         if (options_.streaming) target.clear();
         const std::size_t before = target.size();
         buffer_sink sink(target);

@@ -1,4 +1,4 @@
-#include <duplex/protocol/detail/byte_buffer.hpp>
+#include <duplex/detail/byte_buffer.hpp>
 
 #include "support/catch.hpp"
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-using duplex::protocol::detail::byte_buffer;
+using duplex::detail::byte_buffer;
 
 namespace {
 std::string contents(const byte_buffer& b) {
@@ -17,7 +17,7 @@ void append(byte_buffer& b, const std::string& s) {
 }
 } // namespace
 
-TEST_CASE("byte_buffer starts empty and allocates on first use", "[protocol][byte_buffer]") {
+TEST_CASE("byte_buffer starts empty and allocates on first use", "[detail][byte_buffer]") {
     byte_buffer b;
     CHECK(b.empty());
     CHECK(b.size() == 0);
@@ -29,7 +29,7 @@ TEST_CASE("byte_buffer starts empty and allocates on first use", "[protocol][byt
     CHECK(b.capacity() >= 256); // small appends share one block
 }
 
-TEST_CASE("byte_buffer prepare/commit writes in place", "[protocol][byte_buffer]") {
+TEST_CASE("byte_buffer prepare/commit writes in place", "[detail][byte_buffer]") {
     byte_buffer b;
     std::uint8_t* p = b.prepare(3);
     REQUIRE(p != nullptr);
@@ -47,7 +47,7 @@ TEST_CASE("byte_buffer prepare/commit writes in place", "[protocol][byte_buffer]
     CHECK(b.size() == 1003);
 }
 
-TEST_CASE("byte_buffer consume drops from the front and resets when drained", "[protocol][byte_buffer]") {
+TEST_CASE("byte_buffer consume drops from the front and resets when drained", "[detail][byte_buffer]") {
     byte_buffer b;
     append(b, "0123456789");
     b.consume(4);
@@ -63,7 +63,7 @@ TEST_CASE("byte_buffer consume drops from the front and resets when drained", "[
     CHECK(b.capacity() > 0); // clear keeps the storage
 }
 
-TEST_CASE("byte_buffer keeps unconsumed bytes through compaction and growth", "[protocol][byte_buffer]") {
+TEST_CASE("byte_buffer keeps unconsumed bytes through compaction and growth", "[detail][byte_buffer]") {
     byte_buffer b;
     std::string expected;
     for (int i = 0; i < 256; ++i)
@@ -96,7 +96,7 @@ TEST_CASE("byte_buffer keeps unconsumed bytes through compaction and growth", "[
     }
 }
 
-TEST_CASE("byte_buffer releases its storage only when empty", "[protocol][byte_buffer]") {
+TEST_CASE("byte_buffer releases its storage only when empty", "[detail][byte_buffer]") {
     byte_buffer b;
     append(b, "data");
     b.release_if_empty();
@@ -119,7 +119,7 @@ TEST_CASE("byte_buffer releases its storage only when empty", "[protocol][byte_b
     CHECK(big.capacity() == 0);
 }
 
-TEST_CASE("byte_buffer moves its storage, and a moved-from buffer is usable", "[protocol][byte_buffer]") {
+TEST_CASE("byte_buffer moves its storage, and a moved-from buffer is usable", "[detail][byte_buffer]") {
     byte_buffer a;
     append(a, "payload");
     const auto* storage = a.data();
