@@ -75,6 +75,8 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
         CHECK_FALSE(opened);
         CHECK(error);
         CHECK(error.message().find("certificate verify failed") != std::string::npos);
+        CHECK(error == duplex::condition::tls_failed);
+        CHECK(error != duplex::condition::handshake_failed);
     }
     SECTION("a chain from an unknown CA is refused") {
         asio::io_context io{1};
@@ -85,6 +87,7 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
         h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
         run_client(io, client, "wss://localhost:" + port + "/echo", h);
         CHECK(error);
+        CHECK(error == duplex::condition::tls_failed);
     }
 }
 
