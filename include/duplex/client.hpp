@@ -122,8 +122,8 @@ private:
 
     struct connect_state {
         connect_state(asio::io_context& io, url u, handlers_type h, client_options o)
-            : executor(make_executor(io)), resolver(io), socket(executor), timer(io), target(std::move(u)),
-              handlers(std::move(h)), options(std::move(o)) {}
+            : executor(detail::make_executor<Config>(io)), resolver(io), socket(executor), timer(io),
+              target(std::move(u)), handlers(std::move(h)), options(std::move(o)) {}
         executor_type executor;
         asio::ip::tcp::resolver resolver;
         typename connection_type::socket_type socket;
@@ -135,13 +135,6 @@ private:
         typename Config::metrics* metrics = nullptr;
         bool done = false;
     };
-
-    static executor_type make_executor(asio::io_context& io) {
-        if constexpr (Config::multi_threaded)
-            return asio::make_strand(io.get_executor());
-        else
-            return io.get_executor();
-    }
 
     // Ask the proxy for a tunnel to the target (RFC 9110 9.3.6) and wait for its 2xx.
     template <class Then>
@@ -200,11 +193,8 @@ private:
         c->handshake_->accept_extensions = std::move(state->options.accept_extensions);
         auto key = handshake::generate_client_key();
         auto request = handshake::build_client_request(offer, key);
-        protocol::session_options limits;
-        limits.max_message_size =
-            state->options.max_message_size ? state->options.max_message_size : Config::max_message_size;
-        limits.max_frame_size = Config::max_frame_size;
-        limits.max_fragments = Config::max_fragments;
+        auto limits = session_limits<Config>();
+        if (state->options.max_message_size) limits.max_message_size = state->options.max_message_size;
         asio::dispatch(state->executor, [c, request = std::move(request), key = std::move(key),
                                          offer = std::move(offer),
                                          h = std::make_shared<const handlers_type>(std::move(state->handlers)), limits,

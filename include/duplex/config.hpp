@@ -10,6 +10,7 @@
 #include <duplex/frame/role.hpp>
 #include <duplex/logger.hpp>
 #include <duplex/metrics.hpp>
+#include <duplex/protocol/session_options.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -101,4 +102,15 @@ struct client : common {
 };
 
 } // namespace config
+/// The limits a Config sets for the messages a connection receives (message
+/// size after decompression, frame size, fragment count), as session options.
+template <class Config>
+protocol::session_options session_limits() noexcept {
+    protocol::session_options limits;
+    limits.max_message_size = Config::max_message_size;
+    limits.max_frame_size = Config::max_frame_size;
+    limits.max_fragments = Config::max_fragments;
+    return limits;
+}
+
 } // namespace duplex

@@ -6,6 +6,7 @@
 #include <duplex/config/macros.hpp>
 #include <duplex/detail/byte_buffer.hpp>
 #include <duplex/detail/deadline_service.hpp>
+#include <duplex/detail/executor.hpp>
 #include <duplex/error.hpp>
 #include <duplex/handlers.hpp>
 #include <duplex/handshake/client_handshake.hpp>
@@ -55,10 +56,6 @@ template <class Config>
 struct transport_of<Config, std::void_t<typename Config::transport>> {
     using type = typename Config::transport;
 };
-
-template <class Config>
-using executor_for = std::conditional_t<Config::multi_threaded, asio::strand<asio::io_context::executor_type>,
-                                        asio::io_context::executor_type>;
 
 /// Bytes queued for one gather write: owned bytes, interleaved with shared
 /// pre-framed buffers (broadcast) in the order they were queued.
@@ -296,14 +293,7 @@ public:
     static shared_frame make_frame(message_kind kind, std::string_view payload) {
         static_assert(!role::masks_output, "clients mask each frame; use send()");
         auto out = std::make_shared<std::string>();
-        std::uint8_t header[frame::max_header_size];
-        frame::frame_header h;
-        h.opcode = kind == message_kind::text ? frame::opcode::text : frame::opcode::binary;
-        h.payload_length = payload.size();
-        const auto n = frame::encode_header(h, header);
-        out->reserve(n + payload.size());
-        out->append(reinterpret_cast<const char*>(header), n);
-        out->append(payload);
+        frame::append_unmasked_frame(protocol::opcode_of(kind), 0, payload, *out);
         return out;
     }
 

@@ -76,16 +76,8 @@ public:
 
 private:
     static frame_ptr make_frame(message_kind kind, std::uint8_t rsv, const char* data, std::size_t size) {
-        frame::frame_header h;
-        h.opcode = kind == message_kind::text ? frame::opcode::text : frame::opcode::binary;
-        h.rsv = rsv;
-        h.payload_length = size;
-        std::uint8_t header[frame::max_header_size];
-        const auto n = frame::encode_header(h, header);
         auto out = std::make_shared<std::string>();
-        out->reserve(n + size);
-        out->append(reinterpret_cast<const char*>(header), n);
-        out->append(data, size);
+        frame::append_unmasked_frame(protocol::opcode_of(kind), rsv, std::string_view(data, size), *out);
         return out;
     }
 

@@ -144,10 +144,11 @@ public:
     using connection_ptr = typename client_type::connection_ptr;
     using handlers_type = resilient_handlers<connection_type>;
     using completion = std::function<void(std::error_code)>;
-    using executor_type = executor_for<Config>;
+    using executor_type = detail::executor_for<Config>;
 
     explicit resilient_state(asio::io_context& io, std::shared_ptr<client_type> client)
-        : executor(make_executor(io)), client_(std::move(client)), timer_(executor), random_(std::random_device{}()) {}
+        : executor(detail::make_executor<Config>(io)), client_(std::move(client)), timer_(executor),
+          random_(std::random_device{}()) {}
 
     // Run fn(state) on the executor: inline when already there, posted otherwise.
     template <class Fn>
@@ -228,13 +229,6 @@ private:
             if (auto self = owner.lock()) asio::post(self->executor, [self, id = id] { self->attempt_ended(id); });
         }
     };
-
-    static executor_type make_executor(asio::io_context& io) {
-        if constexpr (Config::multi_threaded)
-            return asio::make_strand(io.get_executor());
-        else
-            return io.get_executor();
-    }
 
     static void complete(completion& done, std::error_code ec) {
         if (done) done(ec);

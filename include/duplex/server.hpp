@@ -176,9 +176,7 @@ public:
     endpoint_type& route(std::string pattern) {
         routes_.push_back({path_pattern(std::move(pattern)), std::make_shared<endpoint_type>()});
         auto& e = *routes_.back().second;
-        e.options.max_message_size = Config::max_message_size;
-        e.options.max_frame_size = Config::max_frame_size;
-        e.options.max_fragments = Config::max_fragments;
+        e.options = session_limits<Config>();
         return e;
     }
 
@@ -252,13 +250,6 @@ public:
 private:
     using executor_type = typename connection_type::executor_type;
 
-    executor_type make_executor() {
-        if constexpr (Config::multi_threaded)
-            return asio::make_strand(io_.get_executor());
-        else
-            return io_.get_executor();
-    }
-
     using protocol_type = typename transport_type::protocol;
 
     std::error_code listen_on(const typename protocol_type::endpoint& ep) {
@@ -282,7 +273,7 @@ private:
     }
 
     void do_accept() {
-        auto executor = make_executor();
+        auto executor = detail::make_executor<Config>(io_);
         acceptor_.async_accept(executor,
                                [this, executor](std::error_code ec, typename connection_type::socket_type socket) {
                                    if (ec == asio::error::operation_aborted || stopping_) return;
@@ -341,7 +332,7 @@ private:
         c->on_finished_ = [](void* owner, connection_type& conn) {
             static_cast<basic_server*>(owner)->connection_finished(conn);
         };
-        protocol::session_options limits;
+        const auto limits = session_limits<Config>();
         c->start_server([this](const connection_ptr& conn,
                                handshake::http_request&& request) { handle_request(conn, std::move(request)); },
                         limits);

@@ -26,7 +26,7 @@ RULES = [
     (r"duplex/protocol(/|\.hpp$)", 3, "protocol"),
     (r"duplex/extensions/", 4, "extensions"),
     (r"duplex/transport/", 5, "transport"),
-    (r"duplex/detail/deadline_service\.hpp$", 5, "transport"),  # Asio timers
+    (r"duplex/detail/(deadline_service|executor)\.hpp$", 5, "transport"),  # Asio timers and executors
     (r"duplex/pubsub(/|\.hpp$)", 7, "pubsub"),
     (r"duplex/rpc(/|\.hpp$)", 7, "rpc"),
     # Everything else at the top of duplex/ and in connection/, server/, client/, impl/.

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
 
 namespace duplex::frame {
 
@@ -147,6 +149,20 @@ inline std::size_t encode_header(const frame_header& header, std::uint8_t* out) 
         pos += 4;
     }
     return pos;
+}
+
+/// Append one whole unmasked frame (a server's, RFC 6455 5.1) to `out`: the
+/// header for `payload` with `opcode` and `rsv` (0x70 mask), then the payload.
+inline void append_unmasked_frame(opcode op, std::uint8_t rsv, std::string_view payload, std::string& out) {
+    frame_header h;
+    h.opcode = op;
+    h.rsv = rsv;
+    h.payload_length = payload.size();
+    std::uint8_t header[max_header_size];
+    const std::size_t n = encode_header(h, header);
+    out.reserve(out.size() + n + payload.size());
+    out.append(reinterpret_cast<const char*>(header), n);
+    out.append(payload);
 }
 
 } // namespace duplex::frame

@@ -1,6 +1,8 @@
 // What a session reports after consuming input.
 #pragma once
 
+#include <duplex/frame/opcode.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +11,11 @@ namespace duplex::protocol {
 
 /// The kind of a data message.
 enum class message_kind : std::uint8_t { text, binary };
+
+/// The opcode of a data message's first frame (RFC 6455 5.6).
+constexpr frame::opcode opcode_of(message_kind kind) noexcept {
+    return kind == message_kind::text ? frame::opcode::text : frame::opcode::binary;
+}
 
 /// One event from session::next_event(). Views point into the session and stay
 /// valid until the next call to feed(), next_event() or commit_input().

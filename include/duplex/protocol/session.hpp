@@ -136,7 +136,7 @@ public:
         static_assert(!Role::masks_output, "clients must mask; use send_message");
         if (state_ != session_state::open || out_fragmenting_) return 0;
         frame::frame_header h;
-        h.opcode = kind == message_kind::text ? frame::opcode::text : frame::opcode::binary;
+        h.opcode = opcode_of(kind);
         h.payload_length = size;
         return frame::encode_header(h, out);
     }
@@ -199,10 +199,6 @@ private:
         duplex::detail::byte_buffer& buffer_;
     };
 
-    static constexpr std::uint8_t kind_opcode(message_kind kind) noexcept {
-        return kind == message_kind::text ? 0x1 : 0x2;
-    }
-
     event fail(std::uint16_t code, std::string_view reason);
     event handle_control(const frame::frame_header& h, std::uint8_t* payload);
     event continue_payload();
@@ -215,7 +211,7 @@ private:
         message_size_ = 0;
         compressed_ = false;
     }
-    void write_frame(std::uint8_t opcode, bool fin, std::uint8_t rsv, const void* data, std::size_t size);
+    void write_frame(frame::opcode opcode, bool fin, std::uint8_t rsv, const void* data, std::size_t size);
     std::error_code send_control(frame::opcode op, std::string_view payload);
 
     session_options options_;

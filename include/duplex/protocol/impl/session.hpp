@@ -14,7 +14,7 @@ event session<Role>::fail(std::uint16_t code, std::string_view reason) {
     if (state_ == session_state::open) {
         std::uint8_t payload[frame::max_control_payload];
         const auto n = frame::encode_close_payload(code, reason, payload);
-        write_frame(0x8, true, 0, payload, n);
+        write_frame(frame::opcode::close, true, 0, payload, n);
     }
     state_ = session_state::closed;
     in_.clear();
@@ -174,7 +174,8 @@ event session<Role>::handle_control(const frame::frame_header& h, std::uint8_t* 
     case frame::opcode::ping:
         // RFC 6455 5.5.2: answer with a pong carrying the same payload, unless
         // we already sent a close.
-        if (options_.auto_pong && state_ == session_state::open) write_frame(0xA, true, 0, payload, size);
+        if (options_.auto_pong && state_ == session_state::open)
+            write_frame(frame::opcode::pong, true, 0, payload, size);
         ev.type = event::ping;
         return ev;
     case frame::opcode::pong: ev.type = event::pong; return ev;
@@ -188,7 +189,7 @@ event session<Role>::handle_control(const frame::frame_header& h, std::uint8_t* 
             // RFC 6455 5.5.1: reply with a close echoing the peer's code.
             std::uint8_t reply[2];
             const auto n = frame::encode_close_payload(close.code, {}, reply);
-            write_frame(0x8, true, 0, reply, n);
+            write_frame(frame::opcode::close, true, 0, reply, n);
         }
         state_ = session_state::closed;
         in_.clear(); // RFC 6455 1.4: nothing follows a close
@@ -205,11 +206,11 @@ event session<Role>::handle_control(const frame::frame_header& h, std::uint8_t* 
 }
 
 template <class Role>
-void session<Role>::write_frame(std::uint8_t opcode, bool fin, std::uint8_t rsv, const void* data, std::size_t size) {
+void session<Role>::write_frame(frame::opcode opcode, bool fin, std::uint8_t rsv, const void* data, std::size_t size) {
     frame::frame_header h;
     h.fin = fin;
     h.rsv = rsv;
-    h.opcode = static_cast<frame::opcode>(opcode);
+    h.opcode = opcode;
     h.payload_length = size;
     h.masked = Role::masks_output;
     if constexpr (Role::masks_output) h.mask_key = frame::make_mask_key();
@@ -234,18 +235,18 @@ std::error_code session<Role>::send_message(message_kind kind, const void* data,
         encoded.clear();
         const std::uint8_t rsv = ext_->encode(static_cast<const std::uint8_t*>(data), size, encoded);
         if (rsv != 0) {
-            write_frame(kind_opcode(kind), true, rsv, encoded.data(), encoded.size());
+            write_frame(opcode_of(kind), true, rsv, encoded.data(), encoded.size());
             return {};
         }
     }
-    write_frame(kind_opcode(kind), true, 0, data, size);
+    write_frame(opcode_of(kind), true, 0, data, size);
     return {};
 }
 
 template <class Role>
 std::error_code session<Role>::send_fragment(message_kind kind, const void* data, std::size_t size, bool fin) {
     if (state_ != session_state::open) return error::closed;
-    const std::uint8_t opcode = out_fragmenting_ ? 0x0 : kind_opcode(kind);
+    const frame::opcode opcode = out_fragmenting_ ? frame::opcode::continuation : opcode_of(kind);
     write_frame(opcode, fin, 0, data, size);
     out_fragmenting_ = !fin;
     return {};
@@ -255,7 +256,7 @@ template <class Role>
 std::error_code session<Role>::send_control(frame::opcode op, std::string_view payload) {
     if (state_ != session_state::open) return error::closed;
     if (payload.size() > frame::max_control_payload) return error::control_frame_too_large;
-    write_frame(static_cast<std::uint8_t>(op), true, 0, payload.data(), payload.size());
+    write_frame(op, true, 0, payload.data(), payload.size());
     return {};
 }
 
@@ -268,7 +269,7 @@ std::error_code session<Role>::send_close(std::uint16_t code, std::string_view r
         return error::invalid_close_reason;
     std::uint8_t payload[frame::max_control_payload];
     const auto n = frame::encode_close_payload(code, reason, payload);
-    write_frame(0x8, true, 0, payload, n);
+    write_frame(frame::opcode::close, true, 0, payload, n);
     state_ = session_state::closing;
     return {};
 }
