@@ -4,6 +4,7 @@
 #include <duplex/handshake/token_list.hpp>
 #include <duplex/message.hpp>
 #include <duplex/protocol/extension.hpp>
+#include <duplex/protocol/upgrade.hpp>
 
 #include <functional>
 #include <memory>
@@ -15,13 +16,8 @@
 namespace duplex {
 
 /// Negotiates extensions at the handshake (e.g. permessage-deflate, see
-/// duplex/extensions/permessage_deflate.hpp). Server: given the client's
-/// offers, return the extension for the connection and set `header` to the
-/// Sec-WebSocket-Extensions response value, or return null to decline.
-/// Client: given what the server accepted, return the extension, or null with
-/// `header` set to a reason to fail the handshake.
-using extension_negotiator = std::function<std::shared_ptr<protocol::extension>(
-    const std::vector<handshake::extension_offer>& offers, std::string& header)>;
+/// duplex/server/deflate_negotiator.hpp); see protocol::extension_negotiator.
+using extension_negotiator = protocol::extension_negotiator;
 
 /// Handlers for the connections of one server route or one client connection.
 /// Each receives the connection as a shared pointer the handler may keep.

@@ -18,6 +18,7 @@
 
 #include <duplex/extensions/deflate_negotiation.hpp>
 #include <duplex/protocol/extension.hpp>
+#include <duplex/protocol/upgrade.hpp>
 
 #include <zlib.h>
 
@@ -299,5 +300,19 @@ private:
     bool in_message_ = false;
     bool stream_ended_ = false; // the last input ended exactly with a final block
 };
+
+/// A server's negotiator, for a route's negotiate_extensions or a
+/// server_upgrade: accepts the first permessage-deflate offer it can honour
+/// with `options` (RFC 7692 7.1) and gives that connection its
+/// permessage_deflate state; offers it cannot honour leave the connection
+/// uncompressed. Thread safety: the returned function may be called from any thread.
+inline protocol::extension_negotiator deflate_negotiator(deflate_options options = {}) {
+    return [options](const std::vector<handshake::extension_offer>& offers,
+                     std::string& header) -> std::shared_ptr<protocol::extension> {
+        const auto agreement = negotiate_deflate_offer(offers, options, header);
+        if (!agreement) return nullptr;
+        return std::make_shared<permessage_deflate>(*agreement, options);
+    };
+}
 
 } // namespace duplex::extensions
