@@ -15,6 +15,8 @@
 // Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
 // connection with 1001 and exit 0.
 #include "chat_service.hpp"
+#include "common/cli.hpp"
+#include "common/signals.hpp"
 #include "page.hpp"
 #include "token.hpp"
 
@@ -23,10 +25,9 @@
 #include <duplex/server/deflate_negotiator.hpp>
 #endif
 
-#include <asio/signal_set.hpp>
-
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
+#include <optional>
 #include <string>
 
 namespace {
@@ -35,52 +36,38 @@ using namespace example::chat;
 
 struct options {
     std::string host = "127.0.0.1";
-    unsigned port = 8080;
+    std::uint16_t port = 8080;
     std::string secret; // empty: a random one per run
     long long token_ttl = 3600;
-    std::string redis; // HOST:PORT, empty: no backplane
+    std::string redis;      // HOST:PORT, empty: no backplane
+    std::string redis_host; // --redis taken apart
+    std::uint16_t redis_port = 0;
     bool deflate = true;
 };
 
-[[noreturn]] void usage(const char* problem) {
-    std::fprintf(stderr,
-                 "chat_server: %s\nusage: chat_server [--host H] [--port P] [--secret S] [--token-ttl SECONDS] "
-                 "[--redis HOST:PORT] [--no-deflate]\n",
-                 problem);
-    std::exit(2);
-}
-
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
-            return argv[++i];
-        };
-        try {
-            if (arg == "--host")
-                o.host = value();
-            else if (arg == "--port")
-                o.port = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--secret")
-                o.secret = value();
-            else if (arg == "--token-ttl")
-                o.token_ttl = std::stoll(value());
-            else if (arg == "--redis")
-                o.redis = value();
-            else if (arg == "--no-deflate")
-                o.deflate = false;
-            else if (arg == "--help" || arg == "-h")
-                usage("help");
-            else
-                usage(("unknown option " + arg).c_str());
-        } catch (const std::logic_error&) {
-            usage(("bad value for " + arg).c_str());
-        }
+    example::command_line cli("chat_server", "[--host H] [--port P] [--secret S] [--token-ttl SECONDS] "
+                                             "[--redis HOST:PORT] [--no-deflate]");
+    cli.option("--host", o.host);
+    cli.option("--port", o.port);
+    cli.option("--secret", o.secret);
+    cli.option("--token-ttl", o.token_ttl, 0);
+    cli.option("--redis", o.redis);
+    cli.flag("--no-deflate", o.deflate, false);
+    cli.parse(argc, argv);
+    if (!o.redis.empty()) {
+#if defined(DUPLEX_HAS_REDIS)
+        const auto colon = o.redis.rfind(':');
+        std::optional<std::uint16_t> port;
+        if (colon != std::string::npos) port = example::to_number<std::uint16_t>(o.redis.substr(colon + 1));
+        if (!port) cli.fail("--redis wants HOST:PORT");
+        o.redis_host = o.redis.substr(0, colon);
+        o.redis_port = *port;
+#else
+        cli.fail("built without the Redis backplane (hiredis)");
+#endif
     }
-    if (o.port > 65535) usage("port must be 0-65535");
-    if (o.token_ttl < 0) usage("--token-ttl must be 0 or more");
     return o;
 }
 
@@ -140,19 +127,15 @@ int run(const options& o) {
     chat_server server{io};
     const token_signer signer(o.secret, std::chrono::seconds(o.token_ttl));
     chat_service chat(io, random_epoch());
-    if (!o.redis.empty()) {
 #if defined(DUPLEX_HAS_REDIS)
-        const auto colon = o.redis.rfind(':');
-        if (colon == std::string::npos) usage("--redis wants HOST:PORT");
+    if (!o.redis.empty()) {
         duplex::pubsub::redis_options redis;
-        redis.host = o.redis.substr(0, colon);
-        redis.port = static_cast<std::uint16_t>(std::stoul(o.redis.substr(colon + 1)));
+        redis.host = o.redis_host;
+        redis.port = o.redis_port;
         redis.prefix = "duplex-chat:";
         chat.enable_backplane(redis);
-#else
-        usage("built without the Redis backplane (hiredis)");
-#endif
     }
+#endif
 
     auto& ws = server.route("/ws");
     ws.on_upgrade = [&signer](duplex::upgrade_request<connection>& request) {
@@ -189,23 +172,18 @@ int run(const options& o) {
         return response;
     });
 
-    // Before "listening on": a signal right after it must find the handler in place.
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-        if (ec) return;
+    example::stop_on_signals signals(io, [&] {
         chat.stop();
         server.stop(); // close 1001, then io.run() returns when all are gone
     });
 
-    if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
-        std::fprintf(stderr, "chat_server: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, ec.message().c_str());
+    if (const auto ec = server.listen(o.port, o.host)) {
+        std::fprintf(stderr, "chat_server: cannot listen on %s: %s\n", example::host_port(o.host, o.port).c_str(),
+                     ec.message().c_str());
         return 1;
     }
-    const bool v6 = o.host.find(':') != std::string::npos;
-    std::printf("listening on %s%s%s:%u\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
-    std::fflush(stdout);
-    std::fprintf(stderr, "open http://%s%s%s:%u/ in a browser\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "",
-                 server.port());
+    example::print_listening(o.host, server.port());
+    std::fprintf(stderr, "open http://%s/ in a browser\n", example::host_port(o.host, server.port()).c_str());
 
     io.run();
     return 0;

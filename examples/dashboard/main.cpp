@@ -12,15 +12,14 @@
 //
 // Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
 // connection with 1001 and exit 0.
+#include "common/cli.hpp"
+#include "common/signals.hpp"
 #include "dashboard_service.hpp"
 #include "page.hpp"
 
-#include <asio/signal_set.hpp>
-
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <random>
-#include <stdexcept>
 #include <string>
 
 namespace {
@@ -29,41 +28,17 @@ using namespace example::dashboard;
 
 struct options {
     std::string host = "127.0.0.1";
-    unsigned port = 8080;
+    std::uint16_t port = 8080;
     long interval_ms = 1000;
 };
 
-[[noreturn]] void usage(const char* problem) {
-    std::fprintf(stderr, "dashboard_server: %s\nusage: dashboard_server [--host H] [--port P] [--interval-ms N]\n",
-                 problem);
-    std::exit(2);
-}
-
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
-            return argv[++i];
-        };
-        try {
-            if (arg == "--host")
-                o.host = value();
-            else if (arg == "--port")
-                o.port = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--interval-ms")
-                o.interval_ms = std::stol(value());
-            else if (arg == "--help" || arg == "-h")
-                usage("help");
-            else
-                usage(("unknown option " + arg).c_str());
-        } catch (const std::logic_error&) {
-            usage(("bad value for " + arg).c_str());
-        }
-    }
-    if (o.port > 65535) usage("port must be 0-65535");
-    if (o.interval_ms < 10 || o.interval_ms > 60000) usage("--interval-ms must be 10-60000");
+    example::command_line cli("dashboard_server", "[--host H] [--port P] [--interval-ms N]");
+    cli.option("--host", o.host);
+    cli.option("--port", o.port);
+    cli.option("--interval-ms", o.interval_ms, 10, 60000);
+    cli.parse(argc, argv);
     return o;
 }
 
@@ -102,23 +77,17 @@ int run(const options& o) {
         return response;
     });
 
-    // Before the address is printed: a SIGTERM right after it must not kill the process.
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-        if (ec) return;
+    example::stop_on_signals signals(io, [&] {
         dashboard.stop();
         server.stop(); // close 1001, then io.run() returns when all are gone
     });
-    if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
-        std::fprintf(stderr, "dashboard_server: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port,
+    if (const auto ec = server.listen(o.port, o.host)) {
+        std::fprintf(stderr, "dashboard_server: cannot listen on %s: %s\n", example::host_port(o.host, o.port).c_str(),
                      ec.message().c_str());
         return 1;
     }
-    const bool v6 = o.host.find(':') != std::string::npos;
-    std::printf("listening on %s%s%s:%u\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
-    std::fflush(stdout);
-    std::fprintf(stderr, "open http://%s%s%s:%u/ in a browser\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "",
-                 server.port());
+    example::print_listening(o.host, server.port());
+    std::fprintf(stderr, "open http://%s/ in a browser\n", example::host_port(o.host, server.port()).c_str());
 
     dashboard.start();
     io.run();

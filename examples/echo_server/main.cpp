@@ -2,10 +2,17 @@
 // binary, and serves a page at "/" that connects back to it.
 //
 //   echo_server [--host H] [--port P] [--threads N] [--max-message-size N]
+//               [--max-frame-size N] [--max-fragments N]
 //               [--tls-cert FILE --tls-key FILE] [--deflate]
+//
+// --max-message-size also limits frames unless --max-frame-size is given;
+// --max-fragments is the most frames one message may come in. Past any of
+// them the connection is closed with 1009.
 //
 // Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
 // connection with 1001 and exit 0.
+#include "common/cli.hpp"
+#include "common/signals.hpp"
 #include "page.hpp"
 
 #include <duplex/duplex.hpp>
@@ -16,11 +23,8 @@
 #include <duplex/server/deflate_negotiator.hpp>
 #endif
 
-#include <asio/signal_set.hpp>
-
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,59 +33,37 @@ namespace {
 
 struct options {
     std::string host = "127.0.0.1";
-    unsigned port = 8080;
+    std::uint16_t port = 8080;
     unsigned threads = 1;
     std::size_t max_message_size = 16 * 1024 * 1024;
+    std::size_t max_frame_size = 0; // 0: max_message_size
+    std::size_t max_fragments = duplex::config::server::max_fragments;
     std::string tls_cert, tls_key;
     bool deflate = false;
 };
 
-[[noreturn]] void usage(const char* problem) {
-    std::fprintf(stderr,
-                 "echo_server: %s\nusage: echo_server [--host H] [--port P] [--threads N] [--max-message-size N]\n"
-                 "                   [--tls-cert FILE --tls-key FILE] [--deflate]\n",
-                 problem);
-    std::exit(2);
-}
-
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
-            return argv[++i];
-        };
-        try {
-            if (arg == "--host")
-                o.host = value();
-            else if (arg == "--port")
-                o.port = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--threads")
-                o.threads = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--max-message-size")
-                o.max_message_size = std::stoull(value());
-            else if (arg == "--tls-cert")
-                o.tls_cert = value();
-            else if (arg == "--tls-key")
-                o.tls_key = value();
-            else if (arg == "--deflate")
-                o.deflate = true;
-            else if (arg == "--help" || arg == "-h")
-                usage("help");
-            else
-                usage(("unknown option " + arg).c_str());
-        } catch (const std::logic_error&) {
-            usage(("bad value for " + arg).c_str());
-        }
-    }
-    if (o.port > 65535 || o.threads == 0) usage("port must be 0-65535 and threads at least 1");
-    if (o.tls_cert.empty() != o.tls_key.empty()) usage("--tls-cert and --tls-key go together");
+    example::command_line cli("echo_server", "[--host H] [--port P] [--threads N] [--max-message-size N] "
+                                             "[--max-frame-size N] [--max-fragments N] "
+                                             "[--tls-cert FILE --tls-key FILE] [--deflate]");
+    cli.option("--host", o.host);
+    cli.option("--port", o.port);
+    cli.option("--threads", o.threads, 1, 1024);
+    cli.option("--max-message-size", o.max_message_size);
+    cli.option("--max-frame-size", o.max_frame_size, 1);
+    cli.option("--max-fragments", o.max_fragments, 1);
+    cli.option("--tls-cert", o.tls_cert);
+    cli.option("--tls-key", o.tls_key);
+    cli.flag("--deflate", o.deflate);
+    cli.parse(argc, argv);
+    if (o.max_frame_size == 0) o.max_frame_size = o.max_message_size;
+    if (o.tls_cert.empty() != o.tls_key.empty()) cli.fail("--tls-cert and --tls-key go together");
 #if !DUPLEX_HAS_TLS
-    if (!o.tls_cert.empty()) usage("built without TLS support (configure with DUPLEX_WITH_TLS=ON)");
+    if (!o.tls_cert.empty()) cli.fail("built without TLS support (configure with DUPLEX_WITH_TLS=ON)");
 #endif
 #if !DUPLEX_HAS_ZLIB
-    if (o.deflate) usage("built without permessage-deflate (configure with DUPLEX_WITH_ZLIB=ON)");
+    if (o.deflate) cli.fail("built without permessage-deflate (configure with DUPLEX_WITH_ZLIB=ON)");
 #endif
     return o;
 }
@@ -100,7 +82,8 @@ int run(const options& o, TlsContext&... tls_context) {
 
     auto& echo = server.route("/*");
     echo.options.max_message_size = o.max_message_size;
-    echo.options.max_frame_size = o.max_message_size;
+    echo.options.max_frame_size = o.max_frame_size;
+    echo.options.max_fragments = o.max_fragments;
     echo.on_message = [](const auto& connection, const duplex::message& m) { connection->send(m.kind, m.data); };
 #if DUPLEX_HAS_ZLIB
     if (o.deflate) echo.negotiate_extensions = duplex::extensions::deflate_negotiator();
@@ -120,21 +103,17 @@ int run(const options& o, TlsContext&... tls_context) {
         return response;
     });
 
-    // Before "listening on": a signal right after it must find the handler in place.
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-        if (!ec) server.stop(); // close 1001, then io.run() returns when all are gone
-    });
+    // SIGINT/SIGTERM: close 1001, then io.run() returns when all are gone.
+    example::stop_on_signals signals(io, [&server] { server.stop(); });
 
-    if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
-        std::fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, ec.message().c_str());
+    if (const auto ec = server.listen(o.port, o.host)) {
+        std::fprintf(stderr, "echo_server: cannot listen on %s: %s\n", example::host_port(o.host, o.port).c_str(),
+                     ec.message().c_str());
         return 1;
     }
-    const bool v6 = o.host.find(':') != std::string::npos;
-    std::printf("listening on %s%s%s:%u\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
-    std::fflush(stdout);
-    std::fprintf(stderr, "open %s://%s%s%s:%u/ in a browser\n", sizeof...(TlsContext) ? "https" : "http", v6 ? "[" : "",
-                 o.host.c_str(), v6 ? "]" : "", server.port());
+    example::print_listening(o.host, server.port());
+    std::fprintf(stderr, "open %s://%s/ in a browser\n", sizeof...(TlsContext) ? "https" : "http",
+                 example::host_port(o.host, server.port()).c_str());
 
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < o.threads; ++i)

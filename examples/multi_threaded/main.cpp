@@ -4,13 +4,16 @@
 //
 //   multi_threaded [--port P] [--threads N] [--seconds S]
 //
-// Prints "listening on 127.0.0.1:PORT"; stops after S seconds (default: never).
-#include <duplex/duplex.hpp>
+// Prints "listening on 127.0.0.1:PORT"; stops after S seconds (default: never)
+// or on SIGINT/SIGTERM.
+#include "common/cli.hpp"
+#include "common/signals.hpp"
 
-#include <asio/signal_set.hpp>
+#include <duplex/duplex.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -24,16 +27,14 @@ struct threaded : duplex::config::server {
 using server_type = duplex::basic_server<threaded>;
 
 int main(int argc, char** argv) {
-    unsigned port = 8080, threads = 4, seconds = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string arg = argv[i];
-        if (arg == "--port")
-            port = static_cast<unsigned>(std::stoul(argv[i + 1]));
-        else if (arg == "--threads")
-            threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
-        else if (arg == "--seconds")
-            seconds = static_cast<unsigned>(std::stoul(argv[i + 1]));
-    }
+    std::uint16_t port = 8080;
+    unsigned threads = 4, seconds = 0;
+    example::command_line cli("multi_threaded", "[--port P] [--threads N] [--seconds S]");
+    cli.option("--port", port);
+    cli.option("--threads", threads, 1, 1024);
+    cli.option("--seconds", seconds);
+    cli.parse(argc, argv);
+
     asio::io_context io{static_cast<int>(threads)};
     server_type server{io};
 
@@ -49,11 +50,32 @@ int main(int argc, char** argv) {
         clients.erase(c);
     };
     ws.on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
-    if (server.listen(static_cast<std::uint16_t>(port), "127.0.0.1")) return 1;
-    std::printf("listening on 127.0.0.1:%u\n", server.port());
-    std::fflush(stdout);
 
+    // A signal or the time limit, whichever comes first; the other is then
+    // cancelled so that io.run() can return.
     std::atomic<bool> running{true};
+    asio::steady_timer limit(io);
+    const auto shutdown = [&] {
+        running = false;
+        limit.cancel();
+        server.stop();
+    };
+    example::stop_on_signals signals(io, shutdown); // before "listening on"
+    if (seconds) {
+        limit.expires_after(std::chrono::seconds(seconds));
+        limit.async_wait([&](std::error_code ec) {
+            if (ec) return;
+            signals.cancel();
+            shutdown();
+        });
+    }
+
+    if (const auto ec = server.listen(port, "127.0.0.1")) {
+        std::fprintf(stderr, "multi_threaded: cannot listen on 127.0.0.1:%u: %s\n", port, ec.message().c_str());
+        return 1;
+    }
+    example::print_listening("127.0.0.1", server.port());
+
     std::thread ticker([&] { // not an io thread: sends are posted to each connection's strand
         while (running) {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -63,23 +85,6 @@ int main(int argc, char** argv) {
                 c->send_text("tick " + now);
         }
     });
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    asio::steady_timer limit(io);
-    const auto shutdown = [&] {
-        running = false;
-        signals.cancel();
-        limit.cancel();
-        server.stop();
-    };
-    signals.async_wait([&](std::error_code ec, int) {
-        if (!ec) shutdown();
-    });
-    if (seconds) {
-        limit.expires_after(std::chrono::seconds(seconds));
-        limit.async_wait([&](std::error_code ec) {
-            if (!ec) shutdown();
-        });
-    }
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i)
         pool.emplace_back([&] { io.run(); });

@@ -10,6 +10,8 @@
 // ends before the response, 64 on a usage error. While connected it answers
 // the service's "client.hello" call with {"name":"rpc_client","pid":N}: both
 // sides call each other on the one connection.
+#include "common/cli.hpp"
+
 #include <duplex/duplex.hpp>
 #include <duplex/rpc.hpp>
 
@@ -20,8 +22,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace {
@@ -38,30 +40,22 @@ struct options {
     json params; // null: none
 };
 
-[[noreturn]] void usage(const std::string& problem) {
-    std::fprintf(stderr,
-                 "rpc_client: %s\nusage: rpc_client URL METHOD [JSON-PARAMS]\n"
-                 "       rpc_client --emit URL EVENT [JSON-PAYLOAD]\n",
-                 problem.c_str());
-    std::exit(exit_usage);
-}
-
 options parse(int argc, char** argv) {
     options o;
-    int i = 1;
-    if (i < argc && std::string(argv[i]) == "--emit") {
-        o.emit = true;
-        ++i;
-    }
-    if (argc - i < 2 || argc - i > 3) usage("wrong number of arguments");
-    o.url = argv[i];
-    o.method = argv[i + 1];
-    if (i + 2 < argc) {
-        o.params = json::parse(argv[i + 2], nullptr, false);
-        if (o.params.is_discarded()) usage(std::string("not JSON: ") + argv[i + 2]);
+    std::optional<std::string> params;
+    // Exit status 2 already means "no connection": usage errors have their own.
+    example::command_line cli("rpc_client", "[--emit] URL METHOD [JSON-PARAMS]", exit_usage);
+    cli.flag("--emit", o.emit);
+    cli.argument("URL", o.url);
+    cli.argument("METHOD", o.method);
+    cli.argument("JSON-PARAMS", params);
+    cli.parse(argc, argv);
+    if (params) {
+        o.params = json::parse(*params, nullptr, false);
+        if (o.params.is_discarded()) cli.fail("not JSON: " + *params);
         // JSON-RPC 2.0 4.2: params are structured; an event's payload may be anything.
         if (!o.emit && !o.params.is_array() && !o.params.is_object())
-            usage("JSON-PARAMS must be an array or an object");
+            cli.fail("JSON-PARAMS must be an array or an object");
     }
     return o;
 }

@@ -14,19 +14,19 @@
 //
 // Prints "listening on HOST:PORT" once ready. SIGINT/SIGTERM close every
 // connection with 1001 and exit 0.
+#include "common/cli.hpp"
+#include "common/signals.hpp"
+
 #include <duplex/duplex.hpp>
 #include <duplex/rpc.hpp>
 
-#include <asio/signal_set.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -51,36 +51,15 @@ struct peer {
 
 struct options {
     std::string host = "127.0.0.1";
-    unsigned port = 8090;
+    std::uint16_t port = 8090;
 };
-
-[[noreturn]] void usage(const char* problem) {
-    std::fprintf(stderr, "rpc_service: %s\nusage: rpc_service [--host H] [--port P]\n", problem);
-    std::exit(2);
-}
 
 options parse(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) usage(("missing value for " + arg).c_str());
-            return argv[++i];
-        };
-        try {
-            if (arg == "--host")
-                o.host = value();
-            else if (arg == "--port")
-                o.port = static_cast<unsigned>(std::stoul(value()));
-            else if (arg == "--help" || arg == "-h")
-                usage("help");
-            else
-                usage(("unknown option " + arg).c_str());
-        } catch (const std::logic_error&) {
-            usage(("bad value for " + arg).c_str());
-        }
-    }
-    if (o.port > 65535) usage("port must be 0-65535");
+    example::command_line cli("rpc_service", "[--host H] [--port P]");
+    cli.option("--host", o.host);
+    cli.option("--port", o.port);
+    cli.parse(argc, argv);
     return o;
 }
 
@@ -179,20 +158,17 @@ int run(const options& o) {
         if (c->data().rpc) c->data().rpc->close();
     };
 
-    // Before the address is printed: a SIGTERM right after it must not kill the process.
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-        if (!ec) server.stop(); // close 1001, then io.run() returns when all are gone
+    example::stop_on_signals signals(io, [&server] {
+        server.stop(); // close 1001, then io.run() returns when all are gone
     });
-    if (const auto ec = server.listen(static_cast<std::uint16_t>(o.port), o.host)) {
-        std::fprintf(stderr, "rpc_service: cannot listen on %s:%u: %s\n", o.host.c_str(), o.port, ec.message().c_str());
+    if (const auto ec = server.listen(o.port, o.host)) {
+        std::fprintf(stderr, "rpc_service: cannot listen on %s: %s\n", example::host_port(o.host, o.port).c_str(),
+                     ec.message().c_str());
         return 1;
     }
-    const bool v6 = o.host.find(':') != std::string::npos;
-    std::printf("listening on %s%s%s:%u\n", v6 ? "[" : "", o.host.c_str(), v6 ? "]" : "", server.port());
-    std::fflush(stdout);
-    std::fprintf(stderr, "try: rpc_client ws://%s%s%s:%u/rpc add '[2, 3]'\n", v6 ? "[" : "", o.host.c_str(),
-                 v6 ? "]" : "", server.port());
+    example::print_listening(o.host, server.port());
+    std::fprintf(stderr, "try: rpc_client ws://%s/rpc add '[2, 3]'\n",
+                 example::host_port(o.host, server.port()).c_str());
 
     io.run();
     return 0;

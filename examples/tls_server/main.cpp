@@ -4,7 +4,11 @@
 //
 //   tls_server [--port P] [--cert FILE --key FILE] [--write-cert FILE]
 //
-// Prints "listening on 127.0.0.1:PORT" once ready.
+// Prints "listening on 127.0.0.1:PORT" once ready. SIGINT/SIGTERM close every
+// connection with 1001 and exit 0.
+#include "common/cli.hpp"
+#include "common/signals.hpp"
+
 #include <duplex/tls.hpp>
 
 #include <openssl/evp.h>
@@ -12,8 +16,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <asio/signal_set.hpp>
-
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
@@ -66,23 +69,16 @@ std::pair<std::string, std::string> make_self_signed() {
 } // namespace
 
 int main(int argc, char** argv) {
-    unsigned port = 8443;
+    std::uint16_t port = 8443;
     std::string cert_file, key_file, write_cert;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        const std::string arg = argv[i];
-        if (arg == "--port")
-            port = static_cast<unsigned>(std::stoul(argv[i + 1]));
-        else if (arg == "--cert")
-            cert_file = argv[i + 1];
-        else if (arg == "--key")
-            key_file = argv[i + 1];
-        else if (arg == "--write-cert")
-            write_cert = argv[i + 1];
-        else {
-            std::fprintf(stderr, "usage: tls_server [--port P] [--cert FILE --key FILE] [--write-cert FILE]\n");
-            return 2;
-        }
-    }
+    example::command_line cli("tls_server", "[--port P] [--cert FILE --key FILE] [--write-cert FILE]");
+    cli.option("--port", port);
+    cli.option("--cert", cert_file);
+    cli.option("--key", key_file);
+    cli.option("--write-cert", write_cert);
+    cli.parse(argc, argv);
+    if (cert_file.empty() != key_file.empty()) cli.fail("--cert and --key go together");
+
     try {
         const auto make_context = [&] {
             if (!cert_file.empty()) return duplex::tls::make_server_context(cert_file, key_file);
@@ -101,14 +97,12 @@ int main(int argc, char** argv) {
         duplex::tls_server server{io, context};
         auto& echo = server.route("/*");
         echo.on_message = [](const auto& c, const duplex::message& m) { c->send(m.kind, m.data); };
-        if (const auto ec = server.listen(static_cast<std::uint16_t>(port), "127.0.0.1")) {
+        example::stop_on_signals signals(io, [&server] { server.stop(); });
+        if (const auto ec = server.listen(port, "127.0.0.1")) {
             std::fprintf(stderr, "tls_server: %s\n", ec.message().c_str());
             return 1;
         }
-        std::printf("listening on 127.0.0.1:%u\n", server.port());
-        std::fflush(stdout);
-        asio::signal_set signals(io, SIGINT, SIGTERM);
-        signals.async_wait([&](std::error_code, int) { server.stop(); });
+        example::print_listening("127.0.0.1", server.port());
         io.run();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "tls_server: %s\n", e.what());
