@@ -183,23 +183,20 @@ private:
         auto c = std::make_shared<connection_type>(state->executor, transport_type::template wrap<executor_type>(
                                                                         std::move(state->socket), state->tls_context));
         c->metrics_ = state->metrics;
-        handshake::client_request_options offer;
-        offer.host = state->target.host_header();
-        offer.target = state->target.target;
-        offer.origin = state->options.origin;
-        offer.subprotocols = state->options.subprotocols;
-        offer.headers = state->options.headers;
-        offer.extensions = state->options.extensions;
-        c->handshake_->accept_extensions = std::move(state->options.accept_extensions);
-        auto key = handshake::generate_client_key();
-        auto request = handshake::build_client_request(offer, key);
+        protocol::client_upgrade_options upgrade;
+        upgrade.request.host = state->target.host_header();
+        upgrade.request.target = state->target.target;
+        upgrade.request.origin = state->options.origin;
+        upgrade.request.subprotocols = state->options.subprotocols;
+        upgrade.request.headers = state->options.headers;
+        upgrade.request.extensions = state->options.extensions;
+        upgrade.accept_extensions = std::move(state->options.accept_extensions);
         auto limits = session_limits<Config>();
         if (state->options.max_message_size) limits.max_message_size = state->options.max_message_size;
-        asio::dispatch(state->executor, [c, request = std::move(request), key = std::move(key),
-                                         offer = std::move(offer),
+        asio::dispatch(state->executor, [c, upgrade = std::move(upgrade),
                                          h = std::make_shared<const handlers_type>(std::move(state->handlers)), limits,
                                          host = state->target.host]() mutable {
-            c->start_client(std::move(request), std::move(key), std::move(offer), std::move(h), limits, host);
+            c->start_client(std::move(upgrade), std::move(h), limits, host);
         });
     }
 

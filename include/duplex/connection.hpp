@@ -15,6 +15,7 @@
 #include <duplex/message.hpp>
 #include <duplex/prepared_message.hpp>
 #include <duplex/protocol/session.hpp>
+#include <duplex/protocol/upgrade.hpp>
 #include <duplex/transport/tcp.hpp>
 
 #include <asio/bind_allocator.hpp>
@@ -33,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -312,9 +314,8 @@ private:
     void respond_and_close(std::string response);
     void accept(std::string response, std::shared_ptr<const handlers_type> handlers, protocol::session_options options);
     // client side
-    void start_client(std::string request, std::string key, handshake::client_request_options offer,
-                      std::shared_ptr<const handlers_type> handlers, protocol::session_options options,
-                      std::string tls_host);
+    void start_client(protocol::client_upgrade_options upgrade, std::shared_ptr<const handlers_type> handlers,
+                      protocol::session_options options, std::string tls_host);
     void read_response();
     void queue_frame(shared_frame frame, completion done);
 
@@ -408,10 +409,7 @@ private:
     struct handshake_state {
         request_callback on_request;
         handshake::request_parser request_parser;
-        handshake::response_parser response_parser;
-        std::string client_key;
-        handshake::client_request_options offer;
-        extension_negotiator accept_extensions; // client: checks the server's choice
+        std::optional<protocol::client_upgrade> client; // the client's request and the check of the answer
     };
     std::unique_ptr<handshake_state> handshake_ = std::make_unique<handshake_state>();
     // Owner bookkeeping when the connection ends: a plain function and its

@@ -210,18 +210,17 @@ void basic_connection<Config>::accept(std::string response, std::shared_ptr<cons
 // ---- client handshake --------------------------------------------------------
 
 template <class Config>
-void basic_connection<Config>::start_client(std::string request, std::string key,
-                                            handshake::client_request_options offer,
+void basic_connection<Config>::start_client(protocol::client_upgrade_options upgrade,
                                             std::shared_ptr<const handlers_type> handlers,
                                             protocol::session_options options, std::string tls_host) {
     handlers_ = std::move(handlers);
     session_.options() = options;
-    handshake_->client_key = std::move(key);
-    handshake_->offer = std::move(offer);
-    target_ = handshake_->offer.target;
+    target_ = upgrade.request.target;
+    auto& client = handshake_->client.emplace(std::move(upgrade));
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout);
-    queue_bytes(request);
+    queue_bytes(client.output());
+    client.consume_output(client.output().size());
     transport_type::async_handshake(socket_, false, tls_host, [self = this->shared_from_this()](std::error_code ec) {
         if (self->phase_ != phase::handshake) return;
         if (ec) return self->finish(ec);
@@ -230,6 +229,9 @@ void basic_connection<Config>::start_client(std::string request, std::string key
     });
 }
 
+// The server's answer goes through the sans-I/O client_upgrade (RFC 6455 4.1
+// checks, subprotocol, extensions); this reads it into the session's input
+// buffer, so frames behind it stay there for the session.
 template <class Config>
 void basic_connection<Config>::read_response() {
     auto* buffer = session_.input_buffer(4096);
@@ -237,36 +239,24 @@ void basic_connection<Config>::read_response() {
         asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
             if (self->phase_ != phase::handshake) return;
             if (ec) return self->finish(ec);
-            auto& hs = *self->handshake_;
-            const auto r = hs.response_parser.feed(reinterpret_cast<const char*>(buffer), n);
-            if (r.status == handshake::parse_result::need_more) return self->read_response();
-            if (r.status == handshake::parse_result::error) return self->finish(error::bad_response);
-            self->handshake_status_ = hs.response_parser.get().status();
-            std::vector<std::string> extension_names;
-            handshake::for_each_list_element(hs.offer.extensions, [&](std::string_view e) {
-                extension_names.emplace_back(handshake::trim_ows(e.substr(0, e.find(';'))));
-            });
-            const auto check = handshake::check_upgrade_response(hs.response_parser.get(), hs.client_key,
-                                                                 hs.offer.subprotocols, extension_names);
-            if (!check) {
-                detail::log<typename Config::logger>(log_level::warning, [&] { return check.reason; });
-                return self->finish(hs.response_parser.get().status() != 101 ? error::handshake_failed
-                                                                             : error::bad_response);
+            auto& client = *self->handshake_->client;
+            client.feed(buffer, n);
+            self->handshake_status_ = client.status();
+            switch (client.state()) {
+            case protocol::upgrade_state::open: break;
+            case protocol::upgrade_state::failed:
+                detail::log<typename Config::logger>(log_level::warning, [&] { return client.reason(); });
+                return self->finish(client.error());
+            default: return self->read_response();
             }
-            self->subprotocol_ = check.subprotocol;
-            if (!check.extensions.empty()) {
-                std::string reason;
-                if (hs.accept_extensions) self->extension_ = hs.accept_extensions(check.extensions, reason);
-                if (!self->extension_) {
-                    detail::log<typename Config::logger>(log_level::warning, [&] { return reason; });
-                    return self->finish(error::bad_response);
-                }
-                self->session_.set_extension(self->extension_.get());
-            }
-            self->handshake_.reset();
-            const std::size_t leftover = n - r.consumed;
-            if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
+            self->subprotocol_ = client.subprotocol();
+            self->extension_ = client.negotiated_extension();
+            if (self->extension_) self->session_.set_extension(self->extension_.get());
+            // What came behind the response is the end of this read: the first frames.
+            const std::size_t leftover = client.leftover().size();
+            if (leftover != 0) std::memmove(buffer, buffer + n - leftover, leftover);
             self->session_.commit_input(leftover);
+            self->handshake_.reset(); // an open connection keeps no handshake memory
             self->open_and_read(leftover);
         });
 }
