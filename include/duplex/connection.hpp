@@ -303,7 +303,8 @@ private:
     friend class basic_server<Config>;
     friend class basic_client<Config>;
     enum class phase : std::uint8_t { handshake, open, closing, done };
-    using request_callback = std::function<void(const ptr&, handshake::http_request&&)>;
+    // The request is read (handshake_->server: request_ready, or failed its RFC 6455 checks).
+    using request_callback = std::function<void(const ptr&)>;
 
     template <class Fn>
     void run(Fn&& fn);
@@ -408,7 +409,7 @@ private:
     // then, so an open connection carries none of it.
     struct handshake_state {
         request_callback on_request;
-        handshake::request_parser request_parser;
+        std::optional<protocol::server_upgrade> server; // the request, its checks, the 101
         std::optional<protocol::client_upgrade> client; // the client's request and the check of the answer
     };
     std::unique_ptr<handshake_state> handshake_ = std::make_unique<handshake_state>();

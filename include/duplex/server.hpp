@@ -333,9 +333,7 @@ private:
             static_cast<basic_server*>(owner)->connection_finished(conn);
         };
         const auto limits = session_limits<Config>();
-        c->start_server([this](const connection_ptr& conn,
-                               handshake::http_request&& request) { handle_request(conn, std::move(request)); },
-                        limits);
+        c->start_server([this](const connection_ptr& conn) { handle_request(conn); }, limits);
     }
 
     void connection_finished(connection_type& conn) {
@@ -364,16 +362,17 @@ private:
         c->respond_and_close(handshake::build_reject_response(status, body, std::move(headers)));
     }
 
-    // Runs on the connection's executor.
-    void handle_request(const connection_ptr& c, handshake::http_request&& request) {
+    // Runs on the connection's executor, once the connection's server_upgrade
+    // read the request (and checked it, when it asks for an upgrade). What is
+    // left here is the server's: routes, plain HTTP, limits and the hook.
+    void handle_request(const connection_ptr& c) {
+        auto& upgrade = *c->handshake_->server;
+        const auto& request = *upgrade.request();
         std::vector<std::pair<std::string, std::string>> params;
         const auto e = find_route(request.path(), params);
         // Any upgrade marker makes it an upgrade attempt, judged by RFC 6455
         // (a missing Upgrade header is then a 400, not a page).
-        const bool upgrade_attempt = handshake::is_upgrade_request(request) || request.header("Upgrade") ||
-                                     request.header("Sec-WebSocket-Key") ||
-                                     request.header_has_token("Connection", "upgrade");
-        if (!upgrade_attempt) {
+        if (!upgrade.is_upgrade()) {
             if (http_) {
                 const auto response = http_(request);
                 return c->respond_and_close(handshake::build_http_response(
@@ -384,8 +383,10 @@ private:
             return reject(c, 404, "not found");
         }
         if (!e) return reject(c, 404, "no WebSocket endpoint at this path");
-        const auto check = handshake::check_upgrade_request(request);
-        if (!check) return reject(c, check.status, check.reason);
+        if (upgrade.state() == protocol::upgrade_state::failed) { // RFC 6455 4.2.1: answered with its status
+            if constexpr (decltype(metrics_)::enabled) metrics_.handshake_rejected(upgrade.status());
+            return c->respond_and_close(std::string(upgrade.output()));
+        }
         if constexpr (Config::handshakes_per_second_per_address > 0) {
             if (!handshake_rate_.allow(c->remote_address()))
                 return reject(c, 429, "too many handshakes from this address", {{"Retry-After", "1"}});
@@ -399,37 +400,27 @@ private:
             if (it != per_address_.end() && it->second > Config::max_connections_per_address)
                 return reject(c, 503, "too many connections from this address");
         }
-        auto protocols = handshake::offered_subprotocols(request);
-        if (!protocols) return reject(c, 400, "malformed Sec-WebSocket-Protocol");
-        auto extensions = handshake::offered_extensions(request);
-        if (!extensions) extensions.emplace(); // RFC 7692: decline what cannot be parsed
         c->params_ = std::move(params);
-        const std::string key(check.key);
-        std::shared_ptr<protocol::extension> extension;
-        std::string extension_header;
-        if (e->negotiate_extensions && !extensions->empty())
-            extension = e->negotiate_extensions(*extensions, extension_header);
-        if (!extension) extension_header.clear();
-        auto decide = [this, c, e, key, extension, extension_header](bool ok, int status, std::string protocol,
-                                                                     handshake::header_fields headers,
-                                                                     std::string body) {
-            c->run([this, c, e, ok, status, key, extension, extension_header, p = std::move(protocol),
-                    h = std::move(headers), b = std::move(body)] {
+        upgrade.options().negotiate_extensions = e->negotiate_extensions;
+        auto decide = [this, c, e](bool ok, int status, std::string protocol, handshake::header_fields headers,
+                                   std::string body) {
+            c->run([this, c, e, ok, status, p = std::move(protocol), h = std::move(headers), b = std::move(body)] {
                 if (c->phase_ != connection_type::phase::handshake) return;
                 if (!ok) return reject(c, status, b, h);
-                c->subprotocol_ = p;
+                auto& up = *c->handshake_->server;
+                up.accept(p, h); // negotiates the extension (RFC 7692) and writes the 101
+                c->subprotocol_ = up.subprotocol();
+                c->extension_ = up.negotiated_extension();
                 open_count_.fetch_add(1, std::memory_order_relaxed);
                 handshaking_.fetch_sub(1, std::memory_order_relaxed);
                 c->counted_open_ = true;
                 // The connection shares the route's handlers (aliasing the endpoint).
                 std::shared_ptr<const typename connection_type::handlers_type> handlers(e, e.get());
-                c->extension_ = extension;
-                c->accept(handshake::build_accept_response(key, p, extension_header, h), std::move(handlers),
-                          e->options);
+                c->accept(std::string(up.output()), std::move(handlers), e->options);
             });
         };
-        upgrade_request<connection_type> hook(c, std::move(request), std::move(*protocols), std::move(*extensions),
-                                              std::move(decide));
+        upgrade_request<connection_type> hook(c, upgrade.release_request(), upgrade.offered_subprotocols(),
+                                              upgrade.offered_extensions(), std::move(decide));
         if (e->on_upgrade) e->on_upgrade(hook);
         if (!hook.decided()) hook.accept();
     }

@@ -153,6 +153,7 @@ bool basic_connection<Config>::admit(std::size_t size, completion& done) {
 template <class Config>
 void basic_connection<Config>::start_server(request_callback on_request, const protocol::session_options& limits) {
     handshake_->on_request = std::move(on_request);
+    handshake_->server.emplace();
     session_.options() = limits;
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout); // covers the TLS handshake too
@@ -164,34 +165,37 @@ void basic_connection<Config>::start_server(request_callback on_request, const p
                                     });
 }
 
+// The request goes through the sans-I/O server_upgrade (limits, RFC 6455 4.2.1
+// checks); this reads it into the session's input buffer, so frames sent right
+// behind it stay there for the session. The server decides (route, hooks).
 template <class Config>
 void basic_connection<Config>::read_request() {
     auto* buffer = session_.input_buffer(4096);
-    socket_.async_read_some(
-        asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
-            if (self->phase_ != phase::handshake) return;
-            if (ec) return self->finish(ec);
-            const auto r = self->handshake_->request_parser.feed(reinterpret_cast<const char*>(buffer), n);
-            if (r.status == handshake::parse_result::need_more) return self->read_request();
-            if (r.status == handshake::parse_result::error) {
-                if constexpr (metrics_type::enabled) self->metrics_->handshake_rejected(r.http_status);
-                return self->respond_and_close(handshake::build_reject_response(r.http_status, r.reason));
-            }
-            // Bytes behind the header block are the first frames: keep them for the session.
-            const std::size_t leftover = n - r.consumed;
-            if (leftover != 0) std::memmove(buffer, buffer + r.consumed, leftover);
-            self->session_.commit_input(leftover);
-            auto request = self->handshake_->request_parser.release();
-            self->target_ = std::string(request.target());
-            const auto on_request = std::move(self->handshake_->on_request);
-            self->handshake_.reset(); // an open connection keeps no handshake memory
-            on_request(self, std::move(request));
-        });
+    socket_.async_read_some(asio::buffer(buffer, 4096),
+                            [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
+                                if (self->phase_ != phase::handshake) return;
+                                if (ec) return self->finish(ec);
+                                auto& upgrade = *self->handshake_->server;
+                                upgrade.feed(buffer, n);
+                                if (upgrade.state() == protocol::upgrade_state::reading) return self->read_request();
+                                if (!upgrade.request()) { // the header block broke HTTP or its limits
+                                    if constexpr (metrics_type::enabled)
+                                        self->metrics_->handshake_rejected(upgrade.status());
+                                    return self->respond_and_close(std::string(upgrade.output()));
+                                }
+                                const std::size_t leftover = upgrade.leftover().size();
+                                if (leftover != 0) std::memmove(buffer, buffer + n - leftover, leftover);
+                                self->session_.commit_input(leftover);
+                                self->target_ = std::string(upgrade.request()->target());
+                                const auto on_request = std::move(self->handshake_->on_request);
+                                on_request(self);
+                            });
 }
 
 template <class Config>
 void basic_connection<Config>::respond_and_close(std::string response) {
     phase_ = phase::closing;
+    handshake_.reset();
     queue_bytes(response);
     session_.transport_closed(); // no WebSocket session follows
     start_write();
@@ -200,6 +204,7 @@ void basic_connection<Config>::respond_and_close(std::string response) {
 template <class Config>
 void basic_connection<Config>::accept(std::string response, std::shared_ptr<const handlers_type> handlers,
                                       protocol::session_options options) {
+    handshake_.reset(); // an open connection keeps no handshake memory
     handlers_ = std::move(handlers);
     session_.options() = options;
     session_.set_extension(extension_.get());

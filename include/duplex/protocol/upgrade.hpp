@@ -138,6 +138,12 @@ public:
     const std::vector<handshake::extension_offer>& offered_extensions() const noexcept { return offered_extensions_; }
     /// With failed: the HTTP status the request was refused with.
     int status() const noexcept { return status_; }
+    /// The options, e.g. to set the extension negotiator of the endpoint the
+    /// request turned out to be for, before accept().
+    server_upgrade_options& options() noexcept { return options_; }
+    /// Move the request out (request() is empty afterwards); accept() and
+    /// reject() still work, respond() then answers as to a GET.
+    handshake::http_request release_request() { return std::move(*request_); }
 
     /// Accept the upgrade (request_ready, is_upgrade()): writes the 101
     /// response with `subprotocol` (one the client offered, or empty), the
