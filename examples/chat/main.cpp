@@ -107,15 +107,6 @@ duplex::http_response login(const duplex::handshake::http_request& request, cons
     return response;
 }
 
-// A page from another site must not open a socket with this site's cookie.
-bool same_origin(std::string_view origin, std::string_view host) {
-    if (origin.empty()) return true; // not a browser
-    for (std::string_view scheme : {"http://", "https://"})
-        if (origin.substr(0, scheme.size()) == scheme)
-            return duplex::handshake::iequals(origin.substr(scheme.size()), host);
-    return false;
-}
-
 std::string random_epoch() {
     unsigned char bytes[9];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
@@ -139,8 +130,8 @@ int run(const options& o) {
 
     auto& ws = server.route("/ws");
     ws.on_upgrade = [&signer](duplex::upgrade_request<connection>& request) {
-        if (!same_origin(request.origin(), request.header("Host").value_or(std::string_view{})))
-            return request.reject(403, "cross-origin WebSocket refused");
+        // A page from another site must not open a socket with this site's cookie.
+        if (!request.is_same_origin()) return request.reject(403, "cross-origin WebSocket refused");
         auto token = request.query_param("token");
         if (token.empty()) token = request.cookie("chat_token");
         auto name = signer.verify(token);

@@ -57,6 +57,10 @@ int run(const options& o) {
     dashboard_service dashboard(io, server, std::chrono::milliseconds(o.interval_ms), random_epoch());
 
     auto& ws = server.route("/ws");
+    // Only the dashboard's own page may open it (cross-site WebSocket hijacking).
+    ws.on_upgrade = [](duplex::upgrade_request<connection>& request) {
+        if (!request.is_same_origin()) request.reject(403, "cross-origin WebSocket refused");
+    };
     ws.on_open = [&dashboard](const connection_ptr& c) { dashboard.on_open(c); };
     ws.on_message = [&dashboard](const connection_ptr& c, const duplex::message& m) { dashboard.on_message(c, m); };
     ws.on_close = [&dashboard](const connection_ptr& c, const duplex::close_info&) { dashboard.on_close(c); };

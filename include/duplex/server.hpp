@@ -49,6 +49,20 @@ public:
     std::optional<std::string_view> header(std::string_view name) const { return request_.header(name); }
     /// The Origin header, or empty.
     std::string_view origin() const { return request_.header("Origin").value_or(std::string_view{}); }
+    /// True when a browser's page comes from this server: the Origin's host
+    /// (and port) is the request's Host (RFC 6454; http and https, compared
+    /// case-insensitively), or there is no Origin at all (not a browser).
+    /// Cross-site WebSocket hijacking (RFC 6455 10.2): refuse the rest with 403
+    /// unless an origin_allowlist says otherwise.
+    bool is_same_origin() const {
+        const auto o = origin();
+        if (o.empty()) return true;
+        const auto host = request_.header("Host").value_or(std::string_view{});
+        for (std::string_view scheme : {"http://", "https://"})
+            if (o.size() > scheme.size() && handshake::iequals(o.substr(0, scheme.size()), scheme))
+                return !host.empty() && handshake::iequals(o.substr(scheme.size()), host);
+        return false; // "null" (sandboxed frames, file:) and other schemes
+    }
     /// A cookie value by name, or empty.
     std::string_view cookie(std::string_view name) const {
         std::string_view result;

@@ -993,6 +993,31 @@ TEST_CASE("attack: a client that never reads while the server publishes", "[inte
     }
 }
 
+// The same attack against a route that serves its own pages: is_same_origin()
+// lets through the server's own pages and non-browser clients, nothing else.
+TEST_CASE("attack: cross-site WebSocket hijacking, refused by is_same_origin()", "[integration][attacks]") {
+    target_server<> t;
+    auto& own = t.server.route("/own");
+    own.on_upgrade = [](auto& request) {
+        if (!request.is_same_origin()) request.reject(403, "cross-origin WebSocket refused");
+    };
+    t.start();
+    const auto status = [&](const std::string& host, const std::string& origin_header) {
+        return status_of(response_to(t.port, "GET /own HTTP/1.1\r\nHost: " + host +
+                                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + valid_key +
+                                                 "Sec-WebSocket-Version: 13\r\n" + origin_header + "\r\n"));
+    };
+    CHECK(status("app.example:8080", "Origin: http://app.example:8080\r\n") == 101);
+    CHECK(status("app.example:8080", "Origin: https://APP.example:8080\r\n") == 101); // case-insensitive
+    CHECK(status("app.example:8080", "") == 101);                                     // not a browser
+    CHECK(status("app.example:8080", "Origin: http://evil.example\r\n") == 403);
+    CHECK(status("app.example:8080", "Origin: http://app.example\r\n") == 403); // another port
+    CHECK(status("app.example:8080", "Origin: http://app.example:8080.evil\r\n") == 403);
+    CHECK(status("app.example:8080", "Origin: null\r\n") == 403);
+    CHECK(status("app.example:8080", "Origin: ftp://app.example:8080\r\n") == 403);
+    CHECK(t.server.metrics().rejected(403) == 5);
+}
+
 // Cross-site WebSocket hijacking: a browser sends the page's Origin; an
 // allowlist in the upgrade hook refuses foreign ones with 403.
 TEST_CASE("attack: cross-site WebSocket hijacking", "[integration][attacks]") {

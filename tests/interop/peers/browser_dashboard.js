@@ -86,7 +86,26 @@ function rpcSession(address, requests, until) {
   });
 }
 
+// The HTTP status of an upgrade to /ws with these headers (ws's 'unexpected-response' for a refusal).
+function upgradeStatus(address, headers) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${address}/ws`, { headers });
+    const timer = setTimeout(() => { ws.terminate(); resolve('timeout'); }, 5000);
+    ws.on('open', () => { clearTimeout(timer); ws.terminate(); resolve(101); });
+    ws.on('unexpected-response', (request, response) => { clearTimeout(timer); ws.terminate(); resolve(response.statusCode); });
+    ws.on('error', () => {});
+  });
+}
+
+async function originChecks(address) {
+  const foreign = await upgradeStatus(address, { Origin: 'http://evil.example' });
+  check(`a page from another origin cannot open /ws: 403 (got ${foreign})`, foreign === 403);
+  const own = await upgradeStatus(address, { Origin: `http://${address}` });
+  check(`the dashboard's own origin can (got ${own})`, own === 101);
+}
+
 async function rpcChecks(address) {
+  await originChecks(address);
   const response = (messages, id) => messages.find((m) => m.id === id);
   const samplesAfter = (messages, id) => messages.slice(messages.indexOf(response(messages, id)) + 1)
     .filter((m) => m.method === 'sample');
