@@ -11,16 +11,16 @@ goes past them (a raw-socket client sends the frames). With --tls, echo_client
 over wss:// to an echo_server with a certificate from a throwaway CA (openssl
 command line) passes with --ca and fails without it. Prints one line per check; exit status 0 only if all passed.
 """
-import base64
 import os
 import queue
 import signal
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
+
+from raw_websocket import RawClient, frame
 
 programs = dict(arg.split("=", 1) for arg in sys.argv[1:] if "=" in arg)
 failures = 0
@@ -101,52 +101,19 @@ class Server:
             return None
 
 
-def frame(opcode, payload, fin=True):
-    """A masked client frame (RFC 6455 5.2)."""
-    mask = os.urandom(4)
-    n = len(payload)
-    length = bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack("!H", n)
-    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes([(0x80 if fin else 0) | opcode]) + length + mask + masked
-
-
 def exchange(port, frames):
     """Sends `frames` on a new connection, then reads the answer: ("message", payload) or ("close", code)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        key = base64.b64encode(os.urandom(16)).decode()
-        s.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = s.recv(4096)
-            if not chunk:
-                return ("no handshake", received)
-            received += chunk
-        head, received = received.split(b"\r\n\r\n", 1)
-        if not head.startswith(b"HTTP/1.1 101"):
-            return ("no handshake", head)
-        s.sendall(b"".join(frames))
-
-        def read(n):
-            nonlocal received
-            while len(received) < n:
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise ConnectionError("closed without a close frame")
-                received += chunk
-            data, received = received[:n], received[n:]
-            return data
-
-        first, second = read(2)
-        n = second & 0x7F  # server frames are not masked
-        if n == 126:
-            n = struct.unpack("!H", read(2))[0]
-        elif n == 127:
-            n = struct.unpack("!Q", read(8))[0]
-        payload = read(n)
-        if first & 0x0F == 0x8:
+    c = RawClient(port)
+    try:
+        if not c.upgraded:
+            return ("no handshake", c.handshake)
+        c.send(*frames)
+        opcode, payload = c.read_frame()
+        if opcode == 0x8:
             return ("close", struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None)
         return ("message", payload)
+    finally:
+        c.close()
 
 
 def check_limits():

@@ -8,14 +8,14 @@ Starts the server itself (with --max-message-size 1000 --max-fragments 3) on
 directory and the example's source, also checks that no Asio header is part
 of it (the compiler's -M list of every header it reads).
 """
-import base64
 import os
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import time
+
+from raw_websocket import RawClient, frame
 
 binary = sys.argv[1]
 failures = 0
@@ -26,42 +26,6 @@ def check(name, ok):
     print(("ok   " if ok else "FAIL ") + name, flush=True)
     if not ok:
         failures += 1
-
-
-def frame(opcode, payload, fin=True, masked=True, rsv=0):
-    head = bytes([(0x80 if fin else 0) | rsv | opcode])
-    n = len(payload)
-    mask_bit = 0x80 if masked else 0
-    if n < 126:
-        head += bytes([mask_bit | n])
-    elif n <= 0xFFFF:
-        head += bytes([mask_bit | 126]) + struct.pack("!H", n)
-    else:
-        head += bytes([mask_bit | 127]) + struct.pack("!Q", n)
-    if not masked:
-        return head + payload
-    key = os.urandom(4)
-    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
-
-def read_exactly(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise EOFError("connection closed")
-        data += chunk
-    return data
-
-
-def read_frame(sock):
-    b0, b1 = read_exactly(sock, 2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", read_exactly(sock, 2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", read_exactly(sock, 8))[0]
-    return b0 & 0x0F, read_exactly(sock, n)
 
 
 def http(port, request):
@@ -77,24 +41,9 @@ def http(port, request):
 
 
 def upgrade(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall(("GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += s.recv(1)
-    assert response.startswith(b"HTTP/1.1 101 "), response
-    return s
-
-
-def close_code(sock):
-    """The code of the close frame the server sends next (skipping data frames)."""
-    for _ in range(10):
-        opcode, payload = read_frame(sock)
-        if opcode == 0x8:
-            return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-    return None
+    c = RawClient(port, "/echo", timeout=5)
+    assert c.upgraded, c.handshake
+    return c
 
 
 if len(sys.argv) >= 5:
@@ -118,16 +67,16 @@ try:
 
     # Echo: text and binary, a message in 3 fragments, a ping.
     s = upgrade(port)
-    s.sendall(frame(0x1, "héllo".encode()))
-    check("text echo", read_frame(s) == (0x1, "héllo".encode()))
-    s.sendall(frame(0x2, bytes(range(200))))
-    check("binary echo", read_frame(s) == (0x2, bytes(range(200))))
-    s.sendall(frame(0x1, b"a", fin=False) + frame(0x0, b"b", fin=False) + frame(0x0, b"c"))
-    check("a message in 3 fragments (the limit) is echoed whole", read_frame(s) == (0x1, b"abc"))
-    s.sendall(frame(0x9, b"are you there"))
-    check("a ping is answered with its pong", read_frame(s) == (0xA, b"are you there"))
-    s.sendall(frame(0x8, struct.pack("!H", 1000)))
-    check("a close is answered with 1000", close_code(s) == 1000)
+    s.send(frame(0x1, "héllo".encode()))
+    check("text echo", s.read_frame() == (0x1, "héllo".encode()))
+    s.send(frame(0x2, bytes(range(200))))
+    check("binary echo", s.read_frame() == (0x2, bytes(range(200))))
+    s.send(frame(0x1, b"a", fin=False) + frame(0x0, b"b", fin=False) + frame(0x0, b"c"))
+    check("a message in 3 fragments (the limit) is echoed whole", s.read_frame() == (0x1, b"abc"))
+    s.send(frame(0x9, b"are you there"))
+    check("a ping is answered with its pong", s.read_frame() == (0xA, b"are you there"))
+    s.send(frame(0x8, struct.pack("!H", 1000)))
+    check("a close is answered with 1000", s.close_code() == 1000)
     s.close()
 
     # Bad input: each gets its close code, and the server keeps serving.
@@ -143,8 +92,8 @@ try:
     ]
     for name, data, code in cases:
         s = upgrade(port)
-        s.sendall(data)
-        got = close_code(s)
+        s.send(data)
+        got = s.close_code()
         check(f"{name}: close {code} (got {got})", got == code)
         s.close()
 
@@ -162,11 +111,11 @@ try:
 
     # Still serving after all that; then SIGTERM closes with 1001 and exits 0.
     s = upgrade(port)
-    s.sendall(frame(0x1, b"still here"))
-    check("still serving after the bad input", read_frame(s) == (0x1, b"still here"))
+    s.send(frame(0x1, b"still here"))
+    check("still serving after the bad input", s.read_frame() == (0x1, b"still here"))
     server.send_signal(signal.SIGTERM)
-    check("SIGTERM closes an open connection with 1001", close_code(s) == 1001)
-    s.sendall(frame(0x8, struct.pack("!H", 1001)))
+    check("SIGTERM closes an open connection with 1001", s.close_code() == 1001)
+    s.send(frame(0x8, struct.pack("!H", 1001)))
     s.close()
     server.wait(timeout=10)
     check(f"exits 0 after SIGTERM ({server.returncode})", server.returncode == 0)
