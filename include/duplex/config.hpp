@@ -102,6 +102,7 @@ struct client : common {
 };
 
 } // namespace config
+
 /// The limits a Config sets for the messages a connection receives (message
 /// size after decompression, frame size, fragment count), as session options.
 template <class Config>

@@ -303,7 +303,7 @@ private:
     friend class basic_server<Config>;
     friend class basic_client<Config>;
     enum class phase : std::uint8_t { handshake, open, closing, done };
-    // The request is read (handshake_->server: request_ready, or failed its RFC 6455 checks).
+    // The request is read (handshake_->upgrade: request_ready, or failed its RFC 6455 checks).
     using request_callback = std::function<void(const ptr&)>;
 
     template <class Fn>
@@ -408,9 +408,9 @@ private:
     // Only needed until the connection opens: kept behind a pointer and freed
     // then, so an open connection carries none of it.
     struct handshake_state {
-        request_callback on_request;
-        std::optional<protocol::server_upgrade> server; // the request, its checks, the 101
-        std::optional<protocol::client_upgrade> client; // the client's request and the check of the answer
+        request_callback on_request; // server only
+        // server: the request, its checks, the 101; client: its request and the check of the answer
+        std::optional<std::conditional_t<role::is_client, protocol::client_upgrade, protocol::server_upgrade>> upgrade;
     };
     std::unique_ptr<handshake_state> handshake_ = std::make_unique<handshake_state>();
     // Owner bookkeeping when the connection ends: a plain function and its

@@ -380,7 +380,7 @@ private:
     // read the request (and checked it, when it asks for an upgrade). What is
     // left here is the server's: routes, plain HTTP, limits and the hook.
     void handle_request(const connection_ptr& c) {
-        auto& upgrade = *c->handshake_->server;
+        auto& upgrade = *c->handshake_->upgrade;
         const auto& request = *upgrade.request();
         std::vector<std::pair<std::string, std::string>> params;
         const auto e = find_route(request.path(), params);
@@ -421,7 +421,7 @@ private:
             c->run([this, c, e, ok, status, p = std::move(protocol), h = std::move(headers), b = std::move(body)] {
                 if (c->phase_ != connection_type::phase::handshake) return;
                 if (!ok) return reject(c, status, b, h);
-                auto& up = *c->handshake_->server;
+                auto& up = *c->handshake_->upgrade;
                 up.accept(p, h); // negotiates the extension (RFC 7692) and writes the 101
                 c->subprotocol_ = up.subprotocol();
                 c->extension_ = up.negotiated_extension();

@@ -153,7 +153,7 @@ bool basic_connection<Config>::admit(std::size_t size, completion& done) {
 template <class Config>
 void basic_connection<Config>::start_server(request_callback on_request, const protocol::session_options& limits) {
     handshake_->on_request = std::move(on_request);
-    handshake_->server.emplace();
+    handshake_->upgrade.emplace();
     session_.options() = limits;
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout); // covers the TLS handshake too
@@ -175,7 +175,7 @@ void basic_connection<Config>::read_request() {
                             [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
                                 if (self->phase_ != phase::handshake) return;
                                 if (ec) return self->finish(ec);
-                                auto& upgrade = *self->handshake_->server;
+                                auto& upgrade = *self->handshake_->upgrade;
                                 upgrade.feed(buffer, n);
                                 if (upgrade.state() == protocol::upgrade_state::reading) return self->read_request();
                                 if (!upgrade.request()) { // the header block broke HTTP or its limits
@@ -221,7 +221,7 @@ void basic_connection<Config>::start_client(protocol::client_upgrade_options upg
     handlers_ = std::move(handlers);
     session_.options() = options;
     target_ = upgrade.request.target;
-    auto& client = handshake_->client.emplace(std::move(upgrade));
+    auto& client = handshake_->upgrade.emplace(std::move(upgrade));
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout);
     queue_bytes(client.output());
@@ -244,7 +244,7 @@ void basic_connection<Config>::read_response() {
         asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
             if (self->phase_ != phase::handshake) return;
             if (ec) return self->finish(ec);
-            auto& client = *self->handshake_->client;
+            auto& client = *self->handshake_->upgrade;
             client.feed(buffer, n);
             self->handshake_status_ = client.status();
             switch (client.state()) {
