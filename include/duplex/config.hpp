@@ -8,8 +8,8 @@
 #pragma once
 
 #include <duplex/frame/role.hpp>
-#include <duplex/logger.hpp>
-#include <duplex/metrics.hpp>
+#include <duplex/config/logger.hpp>
+#include <duplex/config/metrics.hpp>
 #include <duplex/protocol/session_options.hpp>
 
 #include <chrono>

@@ -3,13 +3,13 @@
 // library; TLS and permessage-deflate have their own headers.
 #pragma once
 
-#include <duplex/client.hpp>
+#include <duplex/client/client.hpp>
 #include <duplex/config.hpp>
-#include <duplex/connection.hpp>
+#include <duplex/connection/connection.hpp>
 #include <duplex/error.hpp>
 #include <duplex/frame.hpp>
 #include <duplex/handshake.hpp>
-#include <duplex/message_stream.hpp>
+#include <duplex/client/message_stream.hpp>
 #include <duplex/protocol.hpp>
-#include <duplex/server.hpp>
-#include <duplex/url.hpp>
+#include <duplex/server/server.hpp>
+#include <duplex/client/url.hpp>

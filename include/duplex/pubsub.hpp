@@ -5,7 +5,7 @@
 #include <duplex/pubsub/broker.hpp>
 #include <duplex/pubsub/rate_limit.hpp>
 #include <duplex/pubsub/topic_tree.hpp>
-#include <duplex/server.hpp>
+#include <duplex/server/server.hpp>
 
 namespace duplex::pubsub {
 

@@ -1,9 +1,9 @@
 // WebSocket over Unix domain sockets: configs and endpoint types.
 #pragma once
 
-#include <duplex/client.hpp>
+#include <duplex/client/client.hpp>
 #include <duplex/config.hpp>
-#include <duplex/server.hpp>
+#include <duplex/server/server.hpp>
 #include <duplex/transport/unix_socket.hpp>
 
 namespace duplex {

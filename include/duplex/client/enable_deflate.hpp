@@ -5,7 +5,7 @@
 // Link duplex::deflate (zlib).
 #pragma once
 
-#include <duplex/client.hpp>
+#include <duplex/client/client.hpp>
 #include <duplex/extensions/permessage_deflate.hpp>
 
 #include <memory>

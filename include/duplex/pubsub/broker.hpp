@@ -12,8 +12,8 @@
 // subscriber fails, drops or is closed without holding up the others.
 #pragma once
 
-#include <duplex/message.hpp>
-#include <duplex/prepared_message.hpp>
+#include <duplex/connection/message.hpp>
+#include <duplex/connection/prepared_message.hpp>
 #include <duplex/pubsub/topic_tree.hpp>
 
 #include <algorithm>

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <duplex/frame/close_code.hpp>
-#include <duplex/rate_limit.hpp>
+#include <duplex/server/rate_limit.hpp>
 
 #include <cstdint>
 #include <string>

@@ -20,8 +20,8 @@
 // across restarts.
 #pragma once
 
-#include <duplex/message.hpp>
-#include <duplex/prepared_message.hpp>
+#include <duplex/connection/message.hpp>
+#include <duplex/connection/prepared_message.hpp>
 #include <duplex/pubsub/broker.hpp>
 
 #include <asio/connect.hpp>

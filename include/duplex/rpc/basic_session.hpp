@@ -21,7 +21,7 @@
 //   static void push(value& array, value v);
 #pragma once
 
-#include <duplex/message.hpp>
+#include <duplex/connection/message.hpp>
 
 #include <asio/dispatch.hpp>
 #include <asio/steady_timer.hpp>

@@ -1,0 +1,207 @@
+// Pull-style reading and awaitable operations over a connection: read the next
+// message when you want it instead of in a handler. Every operation takes an
+// Asio completion token, so with C++20 coroutines:
+//
+//     auto stream = co_await duplex::async_connect(client, "ws://host/chat", asio::use_awaitable);
+//     co_await stream->async_send(duplex::message_kind::text, "hello", asio::use_awaitable);
+//     auto [kind, text] = co_await stream->async_read(asio::use_awaitable);
+//     co_await stream->async_close(duplex::close_code::normal, "bye", asio::use_awaitable);
+//
+// and the same calls with plain callbacks in C++17.
+#pragma once
+
+#include <duplex/client/client.hpp>
+#include <duplex/config/macros.hpp>
+#include <duplex/connection/connection.hpp>
+#include <duplex/error.hpp>
+
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/post.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace duplex {
+
+/// A message owned by the reader.
+struct owned_message {
+    message_kind kind = message_kind::binary;
+    std::string data;
+};
+
+namespace detail {
+// Hand a completion to `handler` on its associated executor, never inline, so
+// a coroutine resumes outside the connection's handler.
+template <class Handler, class... Args>
+void complete_later(Handler&& handler, const asio::any_io_executor& fallback, Args&&... args) {
+    auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
+    auto ex = asio::get_associated_executor(*h, fallback);
+    asio::post(ex, [h, args = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+        std::apply([&](auto&&... a) { (*h)(std::move(a)...); }, std::move(args));
+    });
+}
+} // namespace detail
+
+/// Wraps a connection: received messages queue up (bounded by the connection's
+/// limits and `max_queued`) until async_read takes them. One read at a time.
+template <class Connection>
+class message_stream : public std::enable_shared_from_this<message_stream<Connection>> {
+public:
+    using connection_ptr = std::shared_ptr<Connection>;
+    using handlers_type = typename Connection::handlers_type;
+
+    /// Messages held before the oldest is dropped (a reader that falls this far
+    /// behind loses messages rather than memory).
+    std::size_t max_queued = 1024;
+
+    const connection_ptr& connection() const noexcept { return connection_; }
+    /// How the connection ended, once async_read reported error::closed.
+    const close_info& closed_with() const noexcept { return close_; }
+
+    /// Read the next message: completes with (std::error_code, owned_message);
+    /// error::closed once the connection has ended and the queue is empty.
+    template <class CompletionToken>
+    auto async_read(CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code, owned_message)>(
+            [self = this->shared_from_this()](auto handler) {
+                self->run([self, h = std::make_shared<decltype(handler)>(std::move(handler))]() mutable {
+                    self->pending_ = [h, ex = self->fallback_](std::error_code ec, owned_message m) mutable {
+                        detail::complete_later(std::move(*h), ex, ec, std::move(m));
+                    };
+                    self->deliver();
+                });
+            },
+            token);
+    }
+
+    /// Send a message: completes with (std::error_code) once written (or failed).
+    template <class CompletionToken>
+    auto async_send(message_kind kind, std::string payload, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [self = this->shared_from_this(), kind, p = std::move(payload)](auto handler) mutable {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                self->connection_->send(kind, p, [h, ex = self->fallback_](std::error_code ec) mutable {
+                    detail::complete_later(std::move(*h), ex, ec);
+                });
+            },
+            token);
+    }
+
+    /// Close and wait for the close handshake: completes with (std::error_code).
+    template <class CompletionToken>
+    auto async_close(std::uint16_t code, std::string reason, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+            [self = this->shared_from_this(), code, r = std::move(reason)](auto handler) mutable {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                self->run([self, code, r, h]() mutable {
+                    auto done = [h, ex = self->fallback_]() mutable {
+                        detail::complete_later(std::move(*h), ex, std::error_code{});
+                    };
+                    if (self->ended_) return done();
+                    self->on_end_.push_back(std::move(done));
+                    self->connection_->close(code, r);
+                });
+            },
+            token);
+    }
+
+    /// Handlers that feed a stream; give them to connect() or a server route.
+    static std::pair<std::shared_ptr<message_stream>, handlers_type> make(asio::any_io_executor fallback) {
+        auto stream = std::shared_ptr<message_stream>(new message_stream(std::move(fallback)));
+        handlers_type h;
+        std::weak_ptr<message_stream> weak = stream;
+        h.on_open = [weak](const connection_ptr& c) {
+            if (auto s = weak.lock()) s->open(c);
+        };
+        h.on_message = [weak](const connection_ptr&, const message& m) {
+            if (auto s = weak.lock()) s->push(owned_message{m.kind, std::string(m.data)});
+        };
+        h.on_close = [weak](const connection_ptr&, const close_info& info) {
+            if (auto s = weak.lock()) s->end(info, {});
+        };
+        h.on_error = [weak](const connection_ptr&, std::error_code ec) {
+            if (auto s = weak.lock()) s->end(close_info{}, ec);
+        };
+        return {stream, std::move(h)};
+    }
+
+    // Used by async_connect: report the outcome of the handshake once.
+    std::function<void(std::error_code)> on_ready;
+
+private:
+    explicit message_stream(asio::any_io_executor fallback) : fallback_(std::move(fallback)) {}
+
+    template <class Fn>
+    void run(Fn&& fn) {
+        if (connection_)
+            asio::dispatch(connection_->get_executor(), std::forward<Fn>(fn));
+        else
+            asio::post(fallback_, std::forward<Fn>(fn));
+    }
+    void open(const connection_ptr& c) {
+        connection_ = c;
+        if (auto ready = std::move(on_ready)) ready({});
+    }
+    void push(owned_message m) {
+        if (queue_.size() >= max_queued) queue_.pop_front();
+        queue_.push_back(std::move(m));
+        deliver();
+    }
+    void end(const close_info& info, std::error_code ec) {
+        if (ended_) return;
+        ended_ = true;
+        close_ = info;
+        if (auto ready = std::move(on_ready)) ready(ec ? ec : make_error_code(error::closed));
+        deliver();
+        for (auto& done : on_end_)
+            done();
+        on_end_.clear();
+    }
+    void deliver() {
+        if (!pending_) return;
+        if (!queue_.empty()) {
+            auto m = std::move(queue_.front());
+            queue_.pop_front();
+            std::exchange(pending_, nullptr)(std::error_code{}, std::move(m));
+        } else if (ended_) {
+            std::exchange(pending_, nullptr)(make_error_code(error::closed), owned_message{});
+        }
+    }
+
+    asio::any_io_executor fallback_;
+    connection_ptr connection_;
+    std::deque<owned_message> queue_;
+    std::function<void(std::error_code, owned_message)> pending_;
+    std::vector<std::function<void()>> on_end_;
+    close_info close_;
+    bool ended_ = false;
+};
+
+/// Connect and wrap the connection in a message_stream. Completes with
+/// (std::error_code, std::shared_ptr<message_stream<...>>).
+template <class Config, class CompletionToken>
+auto async_connect(basic_client<Config>& endpoint, std::string url, client_options options, CompletionToken&& token) {
+    using stream_type = message_stream<basic_connection<Config>>;
+    return asio::async_initiate<CompletionToken, void(std::error_code, std::shared_ptr<stream_type>)>(
+        [&endpoint](auto handler, std::string target, client_options settings) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            auto [stream, handlers] = stream_type::make(endpoint.get_executor());
+            stream->on_ready = [h, stream = stream, ex = endpoint.get_executor()](std::error_code ec) mutable {
+                detail::complete_later(std::move(*h), ex, ec, ec ? nullptr : stream);
+            };
+            endpoint.connect(target, std::move(handlers), std::move(settings));
+        },
+        token, std::move(url), std::move(options));
+}
+
+/// async_connect with default client options.
+template <class Config, class CompletionToken>
+auto async_connect(basic_client<Config>& endpoint, std::string url, CompletionToken&& token) {
+    return async_connect(endpoint, std::move(url), client_options{}, std::forward<CompletionToken>(token));
+}
+
+} // namespace duplex
