@@ -1,5 +1,6 @@
-// permessage-deflate parameter negotiation (RFC 7692 section 7). Pure parsing,
-// no zlib: usable to test offers and responses on their own.
+/// @file
+/// permessage-deflate parameter negotiation (RFC 7692 section 7). Pure parsing,
+/// no zlib: usable to test offers and responses on their own.
 #pragma once
 
 #include <duplex/handshake/token_list.hpp>
@@ -8,9 +9,12 @@
 #include <string>
 #include <vector>
 
+/// @namespace duplex::extensions
+/// Extensions that plug into protocol::session through protocol::extension:
+/// permessage-deflate (RFC 7692).
 namespace duplex::extensions {
 
-/// What this endpoint is willing to do.
+/// What this endpoint is willing to do; the same struct serves a server and a client.
 struct deflate_options {
     /// Window bits for our compressor, 9-15 (zlib cannot make raw deflate
     /// streams with an 8-bit window, so 8 is never agreed for our side).
@@ -36,10 +40,10 @@ struct deflate_options {
 
 /// The parameters both sides agreed on, from one side's point of view.
 struct deflate_agreement {
-    int send_window_bits = 15;    ///< our compressor's window
-    int receive_window_bits = 15; ///< the peer's compressor's window (our inflater)
-    bool send_no_context_takeover = false;
-    bool receive_no_context_takeover = false;
+    int send_window_bits = 15;                ///< our compressor's window
+    int receive_window_bits = 15;             ///< the peer's compressor's window (our inflater)
+    bool send_no_context_takeover = false;    ///< our compressor starts each message afresh
+    bool receive_no_context_takeover = false; ///< the peer's does: no inflater is kept between messages
 };
 
 namespace detail {
@@ -111,9 +115,13 @@ inline std::optional<parsed_offer> parse_params(const handshake::extension_offer
 }
 } // namespace detail
 
-/// Server side: choose the first acceptable permessage-deflate offer. Returns
-/// the agreement and writes the Sec-WebSocket-Extensions response value, or
-/// nullopt to decline (the connection then goes on uncompressed).
+/// Server side: choose the first acceptable permessage-deflate offer (RFC 7692 7.1).
+///
+/// Offers with unknown, repeated or malformed parameters are skipped, as is one
+/// asking for server_max_window_bits=8, which zlib cannot produce.
+/// @param offers the request's Sec-WebSocket-Extensions (protocol::server_upgrade::offered_extensions()).
+/// @param response set to the Sec-WebSocket-Extensions value to answer with.
+/// @return the agreement, or nullopt to decline (the connection then goes on uncompressed).
 inline std::optional<deflate_agreement> negotiate_deflate_offer(const std::vector<handshake::extension_offer>& offers,
                                                                 const deflate_options& options, std::string& response) {
     for (const auto& offer : offers) {
@@ -143,8 +151,9 @@ inline std::optional<deflate_agreement> negotiate_deflate_offer(const std::vecto
     return std::nullopt;
 }
 
-/// Client side: the offer to send. Never asks for client_max_window_bits
-/// below 9, so no server can demand a window zlib cannot produce.
+/// Client side: the Sec-WebSocket-Extensions offer to send. Never asks for
+/// client_max_window_bits below 9, so no server can demand a window zlib
+/// cannot produce.
 inline std::string make_deflate_offer(const deflate_options& options) {
     std::string offer = "permessage-deflate";
     if (options.no_context_takeover) offer += "; client_no_context_takeover";
@@ -155,8 +164,14 @@ inline std::string make_deflate_offer(const deflate_options& options) {
     return offer;
 }
 
-/// Client side: check the server's answer against what we offered. nullopt if
-/// the response could not have been asked for (fail the connection).
+/// Client side: check the server's answer against what we offered (RFC 7692 7.1).
+///
+/// A response is refused when its parameters are unknown, repeated or
+/// malformed, when it sets our window above `options.max_window_bits` or
+/// below 9, or when it omits server_no_context_takeover that we requested.
+/// @param options the options make_deflate_offer() built the offer from.
+/// @return the agreement, or nullopt if the response could not have been asked
+/// for: fail the connection.
 inline std::optional<deflate_agreement> accept_deflate_response(const handshake::extension_offer& response,
                                                                 const deflate_options& options) {
     if (!handshake::iequals(response.name, "permessage-deflate")) return std::nullopt;

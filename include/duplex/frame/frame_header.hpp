@@ -1,4 +1,5 @@
-// Frame header encoding and decoding (RFC 6455 5.2). No I/O, no allocation.
+/// @file
+/// Frame header encoding and decoding (RFC 6455 5.2). No I/O, no allocation.
 #pragma once
 
 #include <duplex/frame/opcode.hpp>
@@ -13,30 +14,30 @@
 
 namespace duplex::frame {
 
-/// RSV bit masks as they appear in the first header byte.
-inline constexpr std::uint8_t rsv1_bit = 0x40;
-inline constexpr std::uint8_t rsv2_bit = 0x20;
-inline constexpr std::uint8_t rsv3_bit = 0x10;
+// RSV bit masks as they appear in the first header byte (RFC 6455 5.2).
+inline constexpr std::uint8_t rsv1_bit = 0x40; ///< RSV1, claimed by permessage-deflate (RFC 7692 6)
+inline constexpr std::uint8_t rsv2_bit = 0x20; ///< RSV2
+inline constexpr std::uint8_t rsv3_bit = 0x10; ///< RSV3
 
 /// The longest possible header: 2 bytes, 8 bytes of extended length, 4 of mask key.
 inline constexpr std::size_t max_header_size = 14;
-/// RFC 6455 5.5: control frame payloads are at most 125 bytes.
+/// The largest control frame payload (RFC 6455 5.5).
 inline constexpr std::size_t max_control_payload = 125;
 
-/// A decoded or to-be-encoded frame header.
+/// A decoded or to-be-encoded frame header (RFC 6455 5.2).
 struct frame_header {
-    bool fin = true;
-    std::uint8_t rsv = 0; ///< RSV1-3 as bits of rsv1_bit | rsv2_bit | rsv3_bit
-    frame::opcode opcode = frame::opcode::text;
-    bool masked = false;
-    std::uint64_t payload_length = 0;
-    std::array<std::uint8_t, 4> mask_key{};
+    bool fin = true;                            ///< the last frame of its message
+    std::uint8_t rsv = 0;                       ///< RSV1-3 as bits of rsv1_bit | rsv2_bit | rsv3_bit
+    frame::opcode opcode = frame::opcode::text; ///< the frame's opcode
+    bool masked = false;                        ///< a mask key follows the length (client frames only)
+    std::uint64_t payload_length = 0;           ///< payload bytes after the header
+    std::array<std::uint8_t, 4> mask_key{};     ///< meaningful only when `masked`
 };
 
 /// Why a header was rejected. The session closes with 1002 for every value
 /// except length_msb_set, which it treats as a length beyond any limit (1009).
 enum class header_error : std::uint8_t {
-    none,
+    none,               ///< the header is valid
     reserved_opcode,    ///< opcodes 3-7, 0xB-0xF
     reserved_bits,      ///< RSV bit set that no negotiated extension claims
     unmasked_frame,     ///< client-to-server frame without a mask
@@ -47,22 +48,33 @@ enum class header_error : std::uint8_t {
     non_minimal_length, ///< length not encoded in the minimal number of bytes
 };
 
-/// Outcome of decode_header.
+/// Outcome of decode_header().
 struct decode_result {
-    enum status_type : std::uint8_t { complete, need_more, invalid } status = need_more;
-    std::size_t header_size = 0; ///< bytes the header occupies when complete
-    header_error error = header_error::none;
+    /// The values of `status`.
+    enum status_type : std::uint8_t {
+        complete,                            ///< the header is decoded into the output
+        need_more,                           ///< feed more bytes and decode again from the same start
+        invalid                              ///< the header breaks RFC 6455 5.2; see `error`
+    } status = need_more;                    ///< how far decoding got
+    std::size_t header_size = 0;             ///< bytes the header occupies when complete
+    header_error error = header_error::none; ///< why the header is invalid
 };
 
-/// Number of header bytes a frame with this payload length needs.
+/// Number of header bytes a frame with this payload length needs: 2 to 14.
 constexpr std::size_t header_size(std::uint64_t payload_length, bool masked) noexcept {
     std::size_t size = payload_length < 126 ? 2 : (payload_length <= 0xFFFF ? 4 : 10);
     return masked ? size + 4 : size;
 }
 
 /// Decode one header from `data`, applying the rules of RFC 6455 5.2 for Role.
+///
+/// Needs at most max_header_size bytes; returns need_more while fewer are
+/// present. Checks the masking rule of Role (5.1), reserved opcodes and RSV
+/// bits, control frame limits (5.5) and the minimal length encoding; RSV bits
+/// on control and continuation frames are left to the caller.
+/// @tparam Role server_role or client_role: the side that receives the frame.
+/// @param out written only when the result is complete.
 /// @param allowed_rsv the RSV bits claimed by negotiated extensions (0 if none).
-/// Needs at most max_header_size bytes; returns need_more while fewer are present.
 template <class Role>
 decode_result decode_header(const std::uint8_t* data, std::size_t size, frame_header& out,
                             std::uint8_t allowed_rsv = 0) noexcept {
@@ -123,7 +135,8 @@ decode_result decode_header(const std::uint8_t* data, std::size_t size, frame_he
 }
 
 /// Encode `header` into `out`, which must hold max_header_size bytes.
-/// Uses the minimal length encoding. Returns the number of bytes written.
+/// Uses the minimal length encoding; the payload is not masked here (apply_mask()).
+/// @return the number of bytes written.
 inline std::size_t encode_header(const frame_header& header, std::uint8_t* out) noexcept {
     out[0] = static_cast<std::uint8_t>((header.fin ? 0x80 : 0x00) | (header.rsv & 0x70) |
                                        static_cast<std::uint8_t>(header.opcode));
@@ -152,7 +165,7 @@ inline std::size_t encode_header(const frame_header& header, std::uint8_t* out) 
 }
 
 /// Append one whole unmasked frame (a server's, RFC 6455 5.1) to `out`: the
-/// header for `payload` with `opcode` and `rsv` (0x70 mask), then the payload.
+/// header for `payload` with opcode `op` and `rsv` (0x70 mask), then the payload.
 inline void append_unmasked_frame(opcode op, std::uint8_t rsv, std::string_view payload, std::string& out) {
     frame_header h;
     h.opcode = op;

@@ -1,4 +1,5 @@
-// Payload masking (RFC 6455 5.3), word at a time, at any alignment and key phase.
+/// @file
+/// Payload masking (RFC 6455 5.3), word at a time, at any alignment and key phase.
 #pragma once
 
 #include <array>
@@ -12,9 +13,12 @@
 
 namespace duplex::frame {
 
-/// XOR `size` bytes at `data` with `key`, starting at byte `phase` of the key
-/// (the payload offset modulo 4). Returns the phase for the byte after the last,
-/// so a payload split into several buffers is masked by successive calls.
+/// XOR `size` bytes at `data` with `key`, in place (RFC 6455 5.3).
+///
+/// Masking is its own inverse, so the same call unmasks a received payload.
+/// @param phase the byte of `key` the first byte uses: the payload offset modulo 4.
+/// @return the phase for the byte after the last, so a payload split into
+/// several buffers is masked by successive calls.
 inline std::size_t apply_mask(std::uint8_t* data, std::size_t size, const std::array<std::uint8_t, 4>& key,
                               std::size_t phase = 0) noexcept {
     phase &= 3;

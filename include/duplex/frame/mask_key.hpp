@@ -1,4 +1,5 @@
-// Fresh masking keys from a secure random source (RFC 6455 5.3, 10.3).
+/// @file
+/// Fresh masking keys from a secure random source (RFC 6455 5.3, 10.3).
 #pragma once
 
 #include <duplex/detail/random.hpp>
@@ -13,6 +14,12 @@ namespace duplex::frame {
 using duplex::detail::secure_random_bytes;
 
 /// A fresh, unpredictable masking key for one client frame.
+///
+/// RFC 6455 10.3: a key a script could predict would let it choose the bytes
+/// on the wire and poison intermediaries. The bytes come from the system's
+/// CSPRNG through a per-thread pool, so no lock is taken.
+/// @par Thread safety
+/// Safe to call from any thread.
 inline std::array<std::uint8_t, 4> make_mask_key() {
     std::array<std::uint8_t, 4> key;
     secure_random_bytes(key.data(), key.size());

@@ -1,4 +1,5 @@
-// Incremental UTF-8 validation (RFC 3629) for text messages and close reasons.
+/// @file
+/// Incremental UTF-8 validation (RFC 3629) for text messages and close reasons.
 #pragma once
 
 #include <array>
@@ -73,10 +74,12 @@ inline constexpr std::array<std::uint64_t, 256> utf8_rows = make_utf8_rows();
 /// Streaming UTF-8 validator. Feed a text message in any number of pieces;
 /// `feed` returns false at the first byte that cannot start or continue a valid
 /// sequence (overlongs, surrogates and code points above U+10FFFF included), so
-/// a bad message is rejected before its last fragment arrives (fail fast).
+/// a bad message is rejected before its last fragment arrives (fail fast,
+/// RFC 6455 8.1). The pieces may split a character anywhere.
 class utf8_validator {
 public:
-    /// Validate the next piece. Returns false once the input is invalid.
+    /// Validate the next piece. Returns false once the input is invalid, and
+    /// for every later piece until reset(). True does not mean complete().
     bool feed(const std::uint8_t* data, std::size_t size) noexcept {
         if (state_ == detail::utf8_reject) return false; // stays failed, even for an empty piece
         std::uint64_t state = state_;
@@ -116,6 +119,7 @@ public:
         return true;
     }
 
+    /// Validate the next piece of text; see the overload above.
     bool feed(std::string_view text) noexcept {
         return feed(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
     }
@@ -128,6 +132,7 @@ public:
     bool failed() const noexcept {
         return state_ == detail::utf8_reject;
     }
+    /// Start over for a new message.
     void reset() noexcept {
         state_ = detail::utf8_accept;
     }
@@ -136,7 +141,7 @@ private:
     std::uint32_t state_ = detail::utf8_accept;
 };
 
-/// Validate a whole string at once.
+/// True if `text` is complete, valid UTF-8 (a whole string at once).
 inline bool is_valid_utf8(std::string_view text) noexcept {
     utf8_validator validator;
     return validator.feed(text) && validator.complete();

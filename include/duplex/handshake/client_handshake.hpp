@@ -1,4 +1,5 @@
-// The client side of the opening handshake (RFC 6455 4.1).
+/// @file
+/// The client side of the opening handshake (RFC 6455 4.1).
 #pragma once
 
 #include <duplex/handshake/accept_key.hpp>
@@ -14,16 +15,20 @@ namespace duplex::handshake {
 
 /// What a client puts into its upgrade request.
 struct client_request_options {
-    std::string host;         ///< Host header, with ":port" when not the default
-    std::string target = "/"; ///< path and query
-    std::string origin;       ///< Origin header; empty for none
-    std::vector<std::string> subprotocols;
-    std::string extensions; ///< Sec-WebSocket-Extensions offer; empty for none
-    header_fields headers;  ///< extra fields (cookies, authorization, ...)
+    std::string host;                      ///< Host header, with ":port" when not the default
+    std::string target = "/";              ///< path and query
+    std::string origin;                    ///< Origin header; empty for none
+    std::vector<std::string> subprotocols; ///< Sec-WebSocket-Protocol offer, most wanted first; non-tokens are left out
+    std::string extensions;                ///< Sec-WebSocket-Extensions offer; empty for none
+    header_fields headers;                 ///< extra fields (cookies, authorization, ...)
 };
 
 /// The GET request that opens a connection, with `key` as Sec-WebSocket-Key.
-/// Header fields that could split the request are left out (see http_writer.hpp).
+///
+/// Header fields that could split the request are left out (see
+/// is_safe_header_value()), and bytes of the target that would end the request
+/// line are percent-encoded: options may come from untrusted input.
+/// @param key from generate_client_key(); check_upgrade_response() needs it again.
 inline std::string build_client_request(const client_request_options& options, std::string_view key) {
     std::string out;
     out.reserve(256);
@@ -62,15 +67,24 @@ inline std::string build_client_request(const client_request_options& options, s
 
 /// Result of checking the server's answer. `ok` false carries a reason.
 struct response_check {
-    bool ok = false;
-    std::string reason;
+    bool ok = false;                         ///< the response completes the handshake
+    std::string reason;                      ///< when not ok: why, for logs and errors
     std::string subprotocol;                 ///< the server's choice, or empty
     std::vector<extension_offer> extensions; ///< what the server accepted
+    /// True when `ok`.
     explicit operator bool() const noexcept { return ok; }
 };
 
-/// Check a response against RFC 6455 4.1 (the client's items 1-6).
+/// Check a response against RFC 6455 4.1 (the client's items 1-6): status
+/// 101, Upgrade and Connection, Sec-WebSocket-Accept for `key`, and no
+/// subprotocol or extension that was not offered.
+///
+/// Extension parameters are not checked here: the extension's own negotiator
+/// (such as extensions::accept_deflate_response()) knows their rules.
+/// @param key the Sec-WebSocket-Key the request carried.
+/// @param offered_subprotocols the request's subprotocols; the server may pick one.
 /// @param offered_extensions names of the extensions the client offered.
+/// @return ok with the chosen subprotocol and extensions, or the first failed check.
 inline response_check check_upgrade_response(const http_response& response, std::string_view key,
                                              const std::vector<std::string>& offered_subprotocols,
                                              const std::vector<std::string>& offered_extensions) {

@@ -1,4 +1,5 @@
-// Parsed HTTP/1.1 requests and responses of the opening handshake.
+/// @file
+/// Parsed HTTP/1.1 requests and responses of the opening handshake.
 #pragma once
 
 #include <duplex/handshake/token_list.hpp>
@@ -15,16 +16,18 @@ namespace duplex::handshake {
 
 /// One header field; views into the message that owns it.
 struct http_header {
-    std::string_view name;
-    std::string_view value;
+    std::string_view name;  ///< as sent
+    std::string_view value; ///< without surrounding whitespace
 };
 
 /// Header block shared by requests and responses. Holds the raw bytes it was
 /// parsed from; names compare case-insensitively (RFC 7230 3.2).
 class http_fields {
 public:
+    /// The number of header fields.
     std::size_t header_count() const noexcept { return fields_.size(); }
 
+    /// The field at `i` (less than header_count()), in the order received.
     http_header header_at(std::size_t i) const noexcept {
         const auto& f = fields_[i];
         return {slice(f.name), slice(f.value)};
@@ -48,6 +51,8 @@ public:
         return joined;
     }
 
+    /// The number of fields with this name: more than one Host or
+    /// Sec-WebSocket-Key makes a request invalid.
     std::size_t header_count(std::string_view name) const noexcept {
         std::size_t n = 0;
         for (const auto& f : fields_)
@@ -66,6 +71,8 @@ public:
     std::string_view raw() const noexcept { return raw_; }
 
 protected:
+    /// @cond
+    // Shared with http_request, http_response and the parser; not public API.
     struct range {
         std::uint32_t offset = 0, size = 0;
     };
@@ -80,11 +87,13 @@ protected:
 
     template <bool>
     friend class basic_http_parser;
+    /// @endcond
 };
 
 /// An HTTP request line and header block (RFC 7230 3.1.1).
 class http_request : public http_fields {
 public:
+    /// The method, such as "GET" (case-sensitive, RFC 7230 3.1.1).
     std::string_view method() const noexcept { return slice(method_); }
     /// The request target as sent, e.g. "/chat?room=1".
     std::string_view target() const noexcept { return slice(target_); }
@@ -99,7 +108,9 @@ public:
         const auto q = t.find('?');
         return q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
     }
+    /// The major version: 1 for HTTP/1.1.
     int version_major() const noexcept { return major_; }
+    /// The minor version: 1 for HTTP/1.1.
     int version_minor() const noexcept { return minor_; }
 
 private:
@@ -112,9 +123,13 @@ private:
 /// An HTTP status line and header block (RFC 7230 3.1.2).
 class http_response : public http_fields {
 public:
+    /// The three-digit status code; 101 accepts an upgrade.
     int status() const noexcept { return status_; }
+    /// The reason phrase, possibly empty; informational only.
     std::string_view reason() const noexcept { return slice(reason_); }
+    /// The major version: 1 for HTTP/1.1.
     int version_major() const noexcept { return major_; }
+    /// The minor version: 1 for HTTP/1.1.
     int version_minor() const noexcept { return minor_; }
 
 private:

@@ -1,6 +1,7 @@
-// Incremental parser for the HTTP/1.1 messages of the opening handshake.
-// Accepts input in any chunking; every limit answers with the HTTP status a
-// server should send (RFC 7230, RFC 6585 for 431).
+/// @file
+/// Incremental parser for the HTTP/1.1 messages of the opening handshake.
+/// Accepts input in any chunking; every limit answers with the HTTP status a
+/// server should send (RFC 7230, RFC 6585 for 431).
 #pragma once
 
 #include <duplex/handshake/http_message.hpp>
@@ -21,7 +22,12 @@ struct http_limits {
 
 /// Outcome of one feed() call.
 struct parse_result {
-    enum status_type : std::uint8_t { need_more, done, error } status = need_more;
+    /// The values of `status`.
+    enum status_type : std::uint8_t {
+        need_more,        ///< the header block is incomplete: feed more
+        done,             ///< the header block is parsed; get() the message
+        error             ///< the input is not acceptable; see http_status and reason
+    } status = need_more; ///< where parsing stands
     /// Bytes of the input this call consumed. After `done`, the rest of the
     /// input (e.g. a frame sent right behind the handshake) belongs to the session.
     std::size_t consumed = 0;
@@ -30,16 +36,24 @@ struct parse_result {
 };
 
 /// Parses one HTTP request (IsRequest) or response from a byte stream.
+///
 /// Scanning is a single linear pass; bytes are copied once into the message.
+/// Only the header block is read: a body is not parsed. Strict where laxness
+/// invites request smuggling (RFC 9112 2.2, 5.2): bare CR or LF, obsolete
+/// line folding and control characters in values are errors.
+/// @tparam IsRequest true for a request_parser, false for a response_parser.
 template <bool IsRequest>
 class basic_http_parser {
 public:
+    /// http_request or http_response.
     using message_type = std::conditional_t<IsRequest, http_request, http_response>;
 
+    /// A parser for one message within `limits`.
     explicit basic_http_parser(http_limits limits = {}) : limits_(limits) {}
 
     /// Feed the next bytes. Returns done once the blank line ending the
     /// header block was seen; `consumed` says how much of `data` was used.
+    /// After done or error, every call returns that again and consumes nothing.
     parse_result feed(const char* data, std::size_t size) {
         parse_result result;
         if (state_ != state_type::reading) {
@@ -85,14 +99,18 @@ public:
         return result;
     }
 
+    /// Feed the next bytes; see the overload above.
     parse_result feed(std::string_view bytes) { return feed(bytes.data(), bytes.size()); }
 
+    /// True once feed() returned done.
     bool done() const noexcept { return state_ == state_type::done; }
 
     /// The parsed message; complete once feed() returned done.
     const message_type& get() const noexcept { return message_; }
+    /// Move the parsed message out; get() must not be used again until reset().
     message_type release() { return std::move(message_); }
 
+    /// Start over for the next message, with the same limits.
     void reset() { *this = basic_http_parser(limits_); }
 
 private:
@@ -201,7 +219,9 @@ private:
     std::string_view error_reason_;
 };
 
+/// Parses a client's request: a WebSocket upgrade or plain HTTP.
 using request_parser = basic_http_parser<true>;
+/// Parses a server's response to the upgrade request.
 using response_parser = basic_http_parser<false>;
 
 } // namespace duplex::handshake

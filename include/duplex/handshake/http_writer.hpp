@@ -1,5 +1,6 @@
-// Writing HTTP/1.1 responses and requests for the handshake, safely: header
-// names and values that could split the message (CR, LF, NUL) are refused.
+/// @file
+/// Writing HTTP/1.1 responses and requests for the handshake, safely: header
+/// names and values that could split the message (CR, LF, NUL) are refused.
 #pragma once
 
 #include <duplex/handshake/token_list.hpp>
@@ -14,7 +15,8 @@ namespace duplex::handshake {
 /// Extra header fields a user adds to a request or response.
 using header_fields = std::vector<std::pair<std::string, std::string>>;
 
-/// True if `value` can be sent as a header value without splitting the message.
+/// True if `value` can be sent as a header value without splitting the
+/// message: no control characters but HTAB, no DEL (RFC 7230 3.2).
 constexpr bool is_safe_header_value(std::string_view value) noexcept {
     for (char c : value) {
         const auto u = static_cast<unsigned char>(c);
@@ -23,7 +25,7 @@ constexpr bool is_safe_header_value(std::string_view value) noexcept {
     return true;
 }
 
-/// The standard reason phrase for the statuses duplex sends.
+/// The standard reason phrase for the statuses duplex sends; "Unknown" for others.
 constexpr std::string_view status_reason(int status) noexcept {
     switch (status) {
     case 101: return "Switching Protocols";
@@ -63,6 +65,10 @@ inline void append_field(std::string& out, std::string_view name, std::string_vi
 
 /// A complete HTTP/1.1 response with a body. Adds Content-Length, and
 /// Content-Type when `content_type` is not empty.
+///
+/// Fields of `extra` whose name is not a token or whose value is not
+/// is_safe_header_value() are left out, never sent broken.
+/// @param keep_alive false adds `Connection: close`: the connection ends after it.
 inline std::string build_http_response(int status, std::string_view body,
                                        std::string_view content_type = "text/plain; charset=utf-8",
                                        const header_fields& extra = {}, bool keep_alive = false) {

@@ -1,4 +1,5 @@
-// The server side of the opening handshake (RFC 6455 4.2).
+/// @file
+/// The server side of the opening handshake (RFC 6455 4.2).
 #pragma once
 
 #include <duplex/handshake/accept_key.hpp>
@@ -16,9 +17,10 @@ namespace duplex::handshake {
 /// Result of checking an upgrade request. `status` is 0 when it is acceptable;
 /// otherwise the HTTP status to answer with and a short reason for the body.
 struct upgrade_check {
-    int status = 0;
-    std::string_view reason;
-    std::string_view key; ///< Sec-WebSocket-Key, when acceptable
+    int status = 0;          ///< 0, or 400, 405, 426 or 505
+    std::string_view reason; ///< when refused: a short explanation (static text)
+    std::string_view key;    ///< Sec-WebSocket-Key, when acceptable; points into the request
+    /// True when the request is acceptable.
     explicit operator bool() const noexcept { return status == 0; }
 };
 
@@ -28,7 +30,14 @@ inline bool is_upgrade_request(const http_request& request) {
     return request.header_has_token("Upgrade", "websocket");
 }
 
-/// Check an upgrade request against RFC 6455 4.2.1, in the order of its items.
+/// Check an upgrade request against RFC 6455 4.2.1, in the order of its items:
+/// GET (405), HTTP/1.1 or later (505), one Host, Upgrade: websocket and
+/// Connection: upgrade (400), Sec-WebSocket-Version 13 (426) and one valid
+/// Sec-WebSocket-Key (400).
+///
+/// Origin is not checked: whom to accept is the application's decision
+/// (RFC 6455 10.2). Answer a refusal with build_reject_response(), which adds
+/// what a 426 needs.
 inline upgrade_check check_upgrade_request(const http_request& request) {
     upgrade_check r;
     const auto reject = [&r](int status, std::string_view reason) {
@@ -78,7 +87,10 @@ inline std::optional<std::vector<extension_offer>> offered_extensions(const http
 }
 
 /// The 101 response accepting the upgrade (RFC 6455 4.2.2).
+/// @param key the request's Sec-WebSocket-Key (upgrade_check::key).
+/// @param subprotocol one the client offered (select_subprotocol()), or empty.
 /// @param extensions the negotiated Sec-WebSocket-Extensions value, or empty.
+/// @param extra more fields, such as Set-Cookie; unsafe ones are left out.
 inline std::string build_accept_response(std::string_view key, std::string_view subprotocol = {},
                                          std::string_view extensions = {}, const header_fields& extra = {}) {
     std::string out;
@@ -94,7 +106,8 @@ inline std::string build_accept_response(std::string_view key, std::string_view 
 }
 
 /// The response refusing an upgrade with `status`; 426 adds
-/// Sec-WebSocket-Version: 13 (RFC 6455 4.4).
+/// Sec-WebSocket-Version: 13 (RFC 6455 4.4). The connection ends after it.
+/// @param body plain text for the body; a final newline is added if missing.
 inline std::string build_reject_response(int status, std::string_view body, header_fields extra = {}) {
     if (status == 426) extra.emplace_back("Sec-WebSocket-Version", "13");
     std::string text(body);

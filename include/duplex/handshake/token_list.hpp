@@ -1,5 +1,6 @@
-// HTTP token lists (RFC 7230 7, "#rule") and Sec-WebSocket-Extensions offers
-// (RFC 6455 9.1). Every parser here is a single linear pass.
+/// @file
+/// HTTP token lists (RFC 7230 7, "#rule") and Sec-WebSocket-Extensions offers
+/// (RFC 6455 9.1). Every parser here is a single linear pass.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +34,7 @@ constexpr bool is_token_char(char c) noexcept {
     }
 }
 
+/// True if `s` is a non-empty RFC 7230 token (3.2.6).
 constexpr bool is_token(std::string_view s) noexcept {
     if (s.empty()) return false;
     for (char c : s)
@@ -40,6 +42,7 @@ constexpr bool is_token(std::string_view s) noexcept {
     return true;
 }
 
+/// `c` in lower case if it is an ASCII letter. Independent of the locale, as HTTP is.
 constexpr char ascii_lower(char c) noexcept {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -52,6 +55,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
+/// True for optional whitespace: space or tab (RFC 7230 3.2.3).
 constexpr bool is_ows(char c) noexcept {
     return c == ' ' || c == '\t';
 }
@@ -67,7 +71,9 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
 }
 
 /// Call `fn(element)` for each non-empty element of a comma-separated list,
-/// trimmed of whitespace. Commas inside quoted strings do not split.
+/// trimmed of whitespace. Commas inside quoted strings do not split; the
+/// quotes stay in the element.
+/// @param fn called as `fn(std::string_view)`.
 template <class Fn>
 void for_each_list_element(std::string_view list, Fn&& fn) {
     std::size_t start = 0;
@@ -103,8 +109,8 @@ inline bool list_contains_token(std::string_view list, std::string_view token) {
     return found;
 }
 
-/// Parse a list of tokens (e.g. Sec-WebSocket-Protocol). nullopt if any element
-/// is not a token.
+/// Parse a list of tokens, such as Sec-WebSocket-Protocol. nullopt if any
+/// element is not a token; an empty list gives an empty vector.
 inline std::optional<std::vector<std::string>> parse_token_list(std::string_view list) {
     std::vector<std::string> tokens;
     bool ok = true;
@@ -120,15 +126,15 @@ inline std::optional<std::vector<std::string>> parse_token_list(std::string_view
 
 /// One `name[=value]` parameter of an extension offer.
 struct extension_param {
-    std::string name;
-    std::string value; ///< unquoted; empty when has_value is false
-    bool has_value = false;
+    std::string name;       ///< the parameter's name, as sent
+    std::string value;      ///< unquoted; empty when has_value is false
+    bool has_value = false; ///< the parameter had `=value`
 };
 
 /// One element of Sec-WebSocket-Extensions: `name; param; param=value`.
 struct extension_offer {
-    std::string name;
-    std::vector<extension_param> params;
+    std::string name;                    ///< the extension, such as "permessage-deflate"
+    std::vector<extension_param> params; ///< in the order sent; duplicates kept
 
     /// The parameter with this name, or nullptr.
     const extension_param* find(std::string_view param_name) const noexcept {
