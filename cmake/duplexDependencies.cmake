@@ -4,8 +4,24 @@
 # first (Debian's libasio-dev), else, in a build (not in an installed package's
 # config), a pinned release through FetchContent. In the installed config a
 # missing Asio leaves duplex::asio undefined and the config reports it.
+#
+# DUPLEX_ASIO=boost instead: Boost.Asio (Boost >= 1.74, headers only) with
+# DUPLEX_USE_BOOST_ASIO=1, so duplex runs on boost::asio and
+# boost::system::error_code.
 macro(duplex_find_asio)
-    if(NOT TARGET duplex::asio)
+    if(NOT TARGET duplex::asio AND DUPLEX_ASIO STREQUAL "boost")
+        if(DUPLEX_PACKAGE_CONFIG)
+            find_package(Boost 1.74 QUIET)
+        else()
+            find_package(Boost 1.74 REQUIRED)
+        endif()
+        if(Boost_FOUND)
+            find_package(Threads REQUIRED)
+            add_library(duplex::asio INTERFACE IMPORTED)
+            target_link_libraries(duplex::asio INTERFACE Boost::headers Threads::Threads)
+            target_compile_definitions(duplex::asio INTERFACE DUPLEX_USE_BOOST_ASIO=1)
+        endif()
+    elseif(NOT TARGET duplex::asio)
         find_package(Asio 1.18 QUIET)
         if(Asio_FOUND)
             add_library(duplex::asio INTERFACE IMPORTED)

@@ -17,11 +17,11 @@ for arg in "$@"; do
     esac
 done
 
-packages=(cmake make g++ clang libclang-rt-14-dev clang-format libasio-dev catch2 libssl-dev zlib1g-dev
+packages=(cmake make g++ clang libclang-rt-14-dev clang-format libasio-dev libboost1.74-dev doxygen catch2 libssl-dev zlib1g-dev
           libbenchmark-dev nlohmann-json3-dev libhiredis-dev redis-server python3 python3-websockets openssl git
           chromium firefox-esr tinyproxy)
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
-[ $bench = 1 ] && packages+=(libwebsocketpp-dev libboost1.74-dev python3-matplotlib)
+[ $bench = 1 ] && packages+=(libwebsocketpp-dev python3-matplotlib)
 
 if [ "$(uname -s)" = "Darwin" ]; then
     echo "On macOS: brew install cmake asio catch2 openssl zlib google-benchmark nlohmann-json node && pip3 install websockets"

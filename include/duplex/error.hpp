@@ -1,10 +1,11 @@
-// Error codes reported by every layer of duplex, as std::error_code, and the
+// Error codes reported by every layer of duplex, as duplex::error_code, and the
 // conditions they can be compared with.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
+
 #include <cstring>
 #include <string>
-#include <system_error>
 
 namespace duplex {
 
@@ -38,7 +39,7 @@ enum class condition {
 };
 
 namespace detail {
-class error_category_impl final : public std::error_category {
+class error_category_impl final : public DUPLEX_SYSTEM_NAMESPACE::error_category {
 public:
     const char* name() const noexcept override { return "duplex"; }
     std::string message(int value) const override {
@@ -59,10 +60,10 @@ public:
         }
         return "unknown duplex error";
     }
-    std::error_condition default_error_condition(int value) const noexcept override;
+    error_condition default_error_condition(int value) const noexcept override;
 };
 
-class condition_category_impl final : public std::error_category {
+class condition_category_impl final : public DUPLEX_SYSTEM_NAMESPACE::error_category {
 public:
     const char* name() const noexcept override { return "duplex.condition"; }
     std::string message(int value) const override {
@@ -74,32 +75,32 @@ public:
         }
         return "unknown duplex condition";
     }
-    bool equivalent(const std::error_code& code, int value) const noexcept override;
+    bool equivalent(const error_code& code, int value) const noexcept override;
 };
 } // namespace detail
 
 /// The category of duplex::error values.
-inline const std::error_category& error_category() noexcept {
+inline const DUPLEX_SYSTEM_NAMESPACE::error_category& error_category() noexcept {
     static const detail::error_category_impl instance;
     return instance;
 }
 
 /// The category of duplex::condition values.
-inline const std::error_category& condition_category() noexcept {
+inline const DUPLEX_SYSTEM_NAMESPACE::error_category& condition_category() noexcept {
     static const detail::condition_category_impl instance;
     return instance;
 }
 
-inline std::error_code make_error_code(error e) noexcept {
+inline error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
-inline std::error_condition make_error_condition(condition c) noexcept {
+inline error_condition make_error_condition(condition c) noexcept {
     return {static_cast<int>(c), condition_category()};
 }
 
 namespace detail {
-inline std::error_condition error_category_impl::default_error_condition(int value) const noexcept {
+inline error_condition error_category_impl::default_error_condition(int value) const noexcept {
     switch (static_cast<error>(value)) {
     case error::handshake_failed:
     case error::bad_response: return make_error_condition(condition::handshake_failed);
@@ -115,19 +116,20 @@ inline std::error_condition error_category_impl::default_error_condition(int val
     }
 }
 
-inline bool condition_category_impl::equivalent(const std::error_code& code, int value) const noexcept {
+inline bool condition_category_impl::equivalent(const error_code& code, int value) const noexcept {
     // OpenSSL's reasons come in Asio's SSL category (duplex's TLS stream and
     // asio::ssl::stream alike); a TLS stream cut short is "asio.ssl.stream".
     if (static_cast<condition>(value) == condition::tls_failed)
         return std::strcmp(code.category().name(), "asio.ssl") == 0 ||
                std::strcmp(code.category().name(), "asio.ssl.stream") == 0;
-    return code.category().default_error_condition(code.value()) == std::error_condition(value, *this);
+    return code.category().default_error_condition(code.value()) == error_condition(value, *this);
 }
 } // namespace detail
 
 } // namespace duplex
 
+// Registered with the error_code of the Asio flavour (std or boost::system).
 template <>
-struct std::is_error_code_enum<duplex::error> : std::true_type {};
+struct DUPLEX_SYSTEM_NAMESPACE::is_error_code_enum<duplex::error> : std::true_type {};
 template <>
-struct std::is_error_condition_enum<duplex::condition> : std::true_type {};
+struct DUPLEX_SYSTEM_NAMESPACE::is_error_condition_enum<duplex::condition> : std::true_type {};

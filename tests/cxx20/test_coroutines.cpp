@@ -4,9 +4,7 @@
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/use_awaitable.hpp>
+#include "support/asio.hpp"
 
 #include <string>
 #include <vector>
@@ -27,7 +25,7 @@ TEST_CASE("co_await connect, send, read and close", "[coroutines]") {
     asio::io_context io{1};
     duplex::client client{io};
     std::vector<std::string> echoes;
-    std::error_code after_close;
+    duplex::error_code after_close;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {

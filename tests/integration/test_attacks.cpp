@@ -694,13 +694,13 @@ struct dribbler {
         socket.non_blocking(true);
     }
     void send_next(const std::string& text) {
-        std::error_code ec;
+        duplex::error_code ec;
         if (!closed && sent < text.size() && socket.write_some(asio::buffer(&text[sent], 1), ec) == 1) ++sent;
     }
     void poll() {
         char buffer[512];
         while (!closed) {
-            std::error_code ec;
+            duplex::error_code ec;
             const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
             if (ec == asio::error::would_block || ec == asio::error::try_again) return;
             if (ec) {
@@ -923,7 +923,7 @@ void publish_to_a_reader_that_never_reads() {
         if constexpr (Policy == duplex::queue_full_policy::close) {
             broker.publish("firehose", duplex::message_kind::binary, chunk);
         } else {
-            conn->send_binary(chunk, [&](std::error_code ec) {
+            conn->send_binary(chunk, [&](duplex::error_code ec) {
                 if (!ec)
                     ++written;
                 else if (ec == (Policy == duplex::queue_full_policy::drop ? duplex::error::send_dropped
@@ -1062,7 +1062,7 @@ TEST_CASE("attack: cross-site WebSocket hijacking", "[integration][attacks]") {
         c->close();
     };
     duplex::client::handlers_type foreign;
-    foreign.on_error = [&](const auto& c, std::error_code ec) {
+    foreign.on_error = [&](const auto& c, duplex::error_code ec) {
         if (c && ec == duplex::error::handshake_failed) refused_status = c->handshake_status();
     };
     const std::string url = "ws://127.0.0.1:" + std::to_string(t.port) + "/guarded";

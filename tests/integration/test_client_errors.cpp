@@ -6,9 +6,7 @@
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
 
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include <chrono>
 #include <string>
@@ -25,14 +23,14 @@ struct short_handshake : Config {
 
 // Connect once; the error on_error reported (none if the connection opened).
 template <class Client>
-std::error_code connect_error(asio::io_context& io, Client& client, const std::string& url, bool* opened = nullptr) {
-    std::error_code error;
+duplex::error_code connect_error(asio::io_context& io, Client& client, const std::string& url, bool* opened = nullptr) {
+    duplex::error_code error;
     typename Client::handlers_type h;
     h.on_open = [&](const auto& c) {
         if (opened) *opened = true;
         c->close();
     };
-    h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+    h.on_error = [&](const auto&, duplex::error_code ec) { error = ec; };
     client.connect(url, h);
     io.run_for(10s);
     return error;
@@ -53,11 +51,11 @@ public:
 
 private:
     void serve() {
-        acceptor_.async_accept(socket_, [this](std::error_code ec) {
+        acceptor_.async_accept(socket_, [this](duplex::error_code ec) {
             if (ec) return;
-            asio::async_read_until(socket_, request_, "\r\n\r\n", [this](std::error_code e, std::size_t) {
+            asio::async_read_until(socket_, request_, "\r\n\r\n", [this](duplex::error_code e, std::size_t) {
                 if (e || response_.empty()) return;
-                asio::async_write(socket_, asio::buffer(response_), [](std::error_code, std::size_t) {});
+                asio::async_write(socket_, asio::buffer(response_), [](duplex::error_code, std::size_t) {});
             });
         });
         io_.run_for(15s);
@@ -95,10 +93,10 @@ TEST_CASE("a refused handshake is error::handshake_failed, with the status", "[i
 
     asio::io_context io{1};
     duplex::client client{io};
-    std::error_code error;
+    duplex::error_code error;
     int status = 0;
     duplex::client::handlers_type h;
-    h.on_error = [&](const auto& c, std::error_code ec) {
+    h.on_error = [&](const auto& c, duplex::error_code ec) {
         error = ec;
         if (c) status = c->handshake_status();
     };

@@ -28,20 +28,23 @@ TEST_CASE("message_stream with callbacks", "[integration][stream]") {
     asio::io_context io{1};
     duplex::client client{io};
     std::string got;
-    std::error_code read_error;
+    duplex::error_code read_error;
     bool closed = false;
-    duplex::async_connect(client, s.url(), [&](std::error_code ec, auto stream) {
+    duplex::async_connect(client, s.url(), [&](duplex::error_code ec, auto stream) {
         REQUIRE_FALSE(ec);
-        stream->async_send(duplex::message_kind::text, "pulled", [stream, &got, &read_error, &closed](std::error_code) {
-            stream->async_read([stream, &got, &read_error, &closed](std::error_code ec2, duplex::owned_message m) {
-                got = m.data;
-                stream->async_close(1000, "done", [stream, &read_error, &closed](std::error_code) {
-                    closed = true;
-                    stream->async_read([&read_error](std::error_code ec3, duplex::owned_message) { read_error = ec3; });
-                });
-                CHECK_FALSE(ec2);
+        stream->async_send(
+            duplex::message_kind::text, "pulled", [stream, &got, &read_error, &closed](duplex::error_code) {
+                stream->async_read(
+                    [stream, &got, &read_error, &closed](duplex::error_code ec2, duplex::owned_message m) {
+                        got = m.data;
+                        stream->async_close(1000, "done", [stream, &read_error, &closed](duplex::error_code) {
+                            closed = true;
+                            stream->async_read(
+                                [&read_error](duplex::error_code ec3, duplex::owned_message) { read_error = ec3; });
+                        });
+                        CHECK_FALSE(ec2);
+                    });
             });
-        });
     });
     io.run_for(10s);
     CHECK(got == "pulled");
@@ -52,9 +55,9 @@ TEST_CASE("message_stream with callbacks", "[integration][stream]") {
 TEST_CASE("a refused connection is reported through the token", "[integration][stream]") {
     asio::io_context io{1};
     duplex::client client{io};
-    std::error_code error;
+    duplex::error_code error;
     bool called = false;
-    duplex::async_connect(client, "ws://127.0.0.1:1/none", [&](std::error_code ec, auto stream) {
+    duplex::async_connect(client, "ws://127.0.0.1:1/none", [&](duplex::error_code ec, auto stream) {
         called = true;
         error = ec;
         CHECK(stream == nullptr);

@@ -40,7 +40,7 @@ namespace {
 std::uint16_t free_port() {
     asio::io_context io;
     for (unsigned candidate = 20000 + static_cast<unsigned>(::getpid()) % 7000; candidate < 32000; candidate += 7) {
-        std::error_code ec;
+        duplex::error_code ec;
         asio::ip::tcp::acceptor a(io);
         a.open(asio::ip::tcp::v4(), ec);
         if (!ec) a.bind({asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(candidate)}, ec);
@@ -77,7 +77,7 @@ public:
             std::this_thread::sleep_for(20ms);
             asio::io_context io;
             asio::ip::tcp::socket s(io);
-            std::error_code ec;
+            duplex::error_code ec;
             s.connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
             if (ec) continue;
             asio::write(s, asio::buffer(std::string("PING\r\n")), ec);
@@ -130,7 +130,7 @@ struct node {
 
     explicit node(std::uint16_t redis_port)
         : bus(thread.io, broker, duplex::pubsub::redis_options{"127.0.0.1", redis_port, "duplex-test:", 50ms, 400ms}) {
-        bus.on_error = [this](std::error_code, const std::string& what) {
+        bus.on_error = [this](duplex::error_code, const std::string& what) {
             std::lock_guard<std::mutex> lock(mutex);
             errors.push_back(what);
         };

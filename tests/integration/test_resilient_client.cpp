@@ -9,9 +9,7 @@
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
 
-#include <asio/buffers_iterator.hpp>
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
+#include "support/asio.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -50,10 +48,10 @@ struct recorder {
     std::vector<clock_type::time_point> open_times, close_times;
     std::vector<duplex::close_info> closes;
     std::vector<reconnecting> reconnects;
-    std::vector<std::error_code> errors;
+    std::vector<duplex::error_code> errors;
     std::vector<std::string> messages;
     std::optional<duplex::give_up_info> gave_up;
-    std::map<int, std::error_code> completions; // by message index
+    std::map<int, duplex::error_code> completions; // by message index
     /// Runs first in on_open (outside the lock): the application's resume step.
     std::function<void(const connection_ptr&, bool)> resume;
     /// Sees each message first (outside the lock).
@@ -82,12 +80,12 @@ struct recorder {
             record([&] { reconnects.push_back({attempt, delay, clock_type::now()}); });
         };
         h.on_give_up = [this](const duplex::give_up_info& info) { record([&] { gave_up = info; }); };
-        h.on_error = [this](const connection_ptr&, std::error_code ec) { record([&] { errors.push_back(ec); }); };
+        h.on_error = [this](const connection_ptr&, duplex::error_code ec) { record([&] { errors.push_back(ec); }); };
         return h;
     }
     /// A completion that records its result under `index`.
-    std::function<void(std::error_code)> completion(int index) {
-        return [this, index](std::error_code ec) { record([&] { completions[index] = ec; }); };
+    std::function<void(duplex::error_code)> completion(int index) {
+        return [this, index](duplex::error_code ec) { record([&] { completions[index] = ec; }); };
     }
     template <class Fn>
     void record(Fn fn) {
@@ -378,10 +376,10 @@ TEST_CASE("resilient client: the offline queue, its policies, and the resume ste
         std::size_t max_messages, max_bytes;
         bool flush;
         std::vector<std::string> delivered; // of q1..q5, in order
-        std::vector<std::error_code> results;
+        std::vector<duplex::error_code> results;
     };
-    const std::error_code ok{}, aborted = asio::error::operation_aborted,
-                                full = duplex::make_error_code(duplex::error::send_queue_full);
+    const duplex::error_code ok{}, aborted = asio::error::operation_aborted,
+                                   full = duplex::make_error_code(duplex::error::send_queue_full);
     using policy = duplex::offline_queue_policy;
     const std::vector<scenario> scenarios = {
         {"room for all", policy::fail, 10, 1024, true, {"q1", "q2", "q3", "q4", "q5"}, {ok, ok, ok, ok, ok}},
@@ -512,11 +510,11 @@ private:
     };
     void accept() {
         auto p = std::make_shared<peer>(thread_.io);
-        acceptor_.async_accept(p->socket, [this, p](std::error_code ec) {
+        acceptor_.async_accept(p->socket, [this, p](duplex::error_code ec) {
             if (ec) return;
             peers_.push_back(p);
             ++accepted_;
-            asio::async_read_until(p->socket, p->request, "\r\n\r\n", [p](std::error_code ec2, std::size_t n) {
+            asio::async_read_until(p->socket, p->request, "\r\n\r\n", [p](duplex::error_code ec2, std::size_t n) {
                 if (ec2) return;
                 const std::string head(asio::buffers_begin(p->request.data()),
                                        asio::buffers_begin(p->request.data()) + static_cast<std::ptrdiff_t>(n));
@@ -525,7 +523,7 @@ private:
                 p->response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                               "Sec-WebSocket-Accept: " +
                               duplex::handshake::compute_accept_key(key) + "\r\n\r\n";
-                asio::async_write(p->socket, asio::buffer(p->response), [](std::error_code, std::size_t) {});
+                asio::async_write(p->socket, asio::buffer(p->response), [](duplex::error_code, std::size_t) {});
             });
             accept();
         });

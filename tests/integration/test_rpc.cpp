@@ -58,7 +58,7 @@ struct rpc_server {
         methods->add("boom", [](const json&) -> int { throw std::runtime_error("unexpected"); });
         methods->add_async("later", [this](const json& params, duplex::rpc::responder reply) {
             auto timer = std::make_shared<asio::steady_timer>(thread.io, 30ms);
-            timer->async_wait([timer, params, reply](std::error_code) mutable { reply.reply(params); });
+            timer->async_wait([timer, params, reply](duplex::error_code) mutable { reply.reply(params); });
         });
         methods->add_async("never", [](const json&, duplex::rpc::responder) {});
         methods->on("chat", [](const json& payload, auto ack) { ack(payload.dump().size()); });
@@ -179,10 +179,10 @@ TEST_CASE("rpc: timeouts, the pending-call bound, and calls failing when the con
                 "never", nullptr, [&](const duplex::rpc::outcome& o) { outcomes.push_back(o); }, 60s);
             // After the timeout, close: the two left fail with connection_closed.
             auto timer = std::make_shared<asio::steady_timer>(c->get_executor(), 300ms);
-            timer->async_wait([timer, c, finish](std::error_code) {
+            timer->async_wait([timer, c, finish](duplex::error_code) {
                 c->close();
                 auto done = std::make_shared<asio::steady_timer>(c->get_executor(), 300ms);
-                done->async_wait([done, finish](std::error_code) { finish(); });
+                done->async_wait([done, finish](duplex::error_code) { finish(); });
             });
         },
         limits);

@@ -241,7 +241,7 @@ TEST_CASE("timers: slow handshakes and silent peers are closed; keepalive keeps 
     h.on_ping = [&](const auto&, std::string_view) { ++pings_answered; };
     h.on_open = [&](const auto& conn) {
         auto timer = std::make_shared<asio::steady_timer>(c.io, 1200ms);
-        timer->async_wait([timer, conn](std::error_code) { conn->close(); });
+        timer->async_wait([timer, conn](duplex::error_code) { conn->close(); });
     };
     duplex::close_info info;
     h.on_close = [&](const auto&, const duplex::close_info& i) { info = i; };
@@ -468,7 +468,7 @@ TEST_CASE("a peer that never reads: the send queue stays at its cap", "[integrat
     f.server.route("/flood").on_open = [&](const auto& conn) {
         const std::string chunk(64 * 1024, 'z');
         for (int i = 0; i < 400; ++i) // 25 MiB at a peer that reads nothing
-            conn->send_binary(chunk, [&](std::error_code ec) { ec ? ++refused : ++accepted; });
+            conn->send_binary(chunk, [&](duplex::error_code ec) { ec ? ++refused : ++accepted; });
         done.set_value();
     };
     raw_client sink(f.port);

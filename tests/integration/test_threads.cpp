@@ -2,6 +2,7 @@
 // threads, stop() racing with traffic. Run under ThreadSanitizer in CI.
 #include <duplex/duplex.hpp>
 
+#include "support/asio.hpp"
 #include "support/catch.hpp"
 
 #include <atomic>

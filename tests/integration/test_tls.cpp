@@ -7,7 +7,8 @@
 #include "support/test_pki.hpp"
 #include "support/wire.hpp"
 
-#include <asio/ssl.hpp>
+#include "support/asio.hpp"
+#include <duplex/config/asio_ssl.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -99,7 +100,7 @@ struct raw_tls_peer {
     void send(const std::string& bytes) { asio::write(stream, asio::buffer(bytes)); }
     // One unmasked frame from the server: (opcode, payload), or (-1, "") when none came.
     std::pair<int, std::string> read_frame() {
-        std::error_code ec;
+        duplex::error_code ec;
         unsigned char h[2];
         if (asio::read(stream, asio::buffer(h), ec) != 2) return {-1, {}};
         std::uint64_t n = h[1] & 0x7F;
@@ -118,7 +119,7 @@ struct raw_tls_peer {
     // True when the server ended the connection: EOF or a reset on the TCP
     // stream, perhaps after a TLS alert (read raw: the alert is not decrypted).
     bool ended_by_server() {
-        std::error_code ec;
+        duplex::error_code ec;
         char c[256];
         for (int i = 0; i < 1000; ++i) {
             stream.next_layer().read_some(asio::buffer(c), ec);

@@ -66,11 +66,11 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
     SECTION("a host name the certificate does not name is refused") {
         asio::io_context io{1};
         duplex::tls_client client{io, client_context};
-        std::error_code error;
+        duplex::error_code error;
         bool opened = false;
         duplex::tls_client::handlers_type h;
         h.on_open = [&](const auto&) { opened = true; };
-        h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+        h.on_error = [&](const auto&, duplex::error_code ec) { error = ec; };
         run_client(io, client, "wss://127.0.0.1:" + port + "/echo", h); // the certificate says "localhost"
         CHECK_FALSE(opened);
         CHECK(error);
@@ -82,9 +82,9 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
         asio::io_context io{1};
         auto system_trust = duplex::tls::make_client_context();
         duplex::tls_client client{io, system_trust};
-        std::error_code error;
+        duplex::error_code error;
         duplex::tls_client::handlers_type h;
-        h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+        h.on_error = [&](const auto&, duplex::error_code ec) { error = ec; };
         run_client(io, client, "wss://localhost:" + port + "/echo", h);
         CHECK(error);
         CHECK(error == duplex::condition::tls_failed);
@@ -94,17 +94,17 @@ TEST_CASE("wss: the client verifies the chain and the host name", "[integration]
 namespace {
 // Echo once over `url` with `client`; what came back ("" if nothing), and the error if any.
 template <class Client>
-std::pair<std::string, std::error_code> echo_once(Client& client, asio::io_context& io, const std::string& url,
-                                                  const duplex::client_options& options = {}) {
+std::pair<std::string, duplex::error_code> echo_once(Client& client, asio::io_context& io, const std::string& url,
+                                                     const duplex::client_options& options = {}) {
     std::string got;
-    std::error_code error;
+    duplex::error_code error;
     typename Client::handlers_type h;
     h.on_open = [](const auto& c) { c->send_text("round trip"); };
     h.on_message = [&](const auto& c, const duplex::message& m) {
         got = m.to_string();
         c->close();
     };
-    h.on_error = [&](const auto&, std::error_code ec) { error = ec; };
+    h.on_error = [&](const auto&, duplex::error_code ec) { error = ec; };
     client.connect(url, h, options);
     io.run_for(20s);
     return {got, error};
@@ -135,7 +135,7 @@ struct tinyproxy {
             std::this_thread::sleep_for(20ms);
             asio::io_context io;
             asio::ip::tcp::socket s(io);
-            std::error_code ec;
+            duplex::error_code ec;
             s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
             ready = !ec;
         }

@@ -6,9 +6,7 @@
 
 #include "support/wire.hpp"
 
-#include <asio/connect.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include <chrono>
 #include <future>
@@ -70,7 +68,7 @@ public:
         ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
     void send(const std::string& bytes) {
-        std::error_code ec;
+        duplex::error_code ec;
         asio::write(socket_, asio::buffer(bytes), ec);
     }
     int native_handle() { return socket_.native_handle(); }
@@ -78,7 +76,7 @@ public:
     std::string read_response_head() {
         std::string head;
         char c;
-        std::error_code ec;
+        duplex::error_code ec;
         while (head.size() < 65536 && head.find("\r\n\r\n") == std::string::npos) {
             if (socket_.read_some(asio::buffer(&c, 1), ec) != 1) break;
             head += c;
@@ -129,7 +127,7 @@ public:
     /// True once the server closed the TCP connection (EOF), waiting at most the receive timeout.
     bool closed_by_peer() {
         char c;
-        std::error_code ec;
+        duplex::error_code ec;
         for (int i = 0; i < 1000000; ++i) {
             socket_.read_some(asio::buffer(&c, 1), ec);
             if (ec == asio::error::eof || ec == asio::error::connection_reset) return true;
@@ -140,7 +138,7 @@ public:
 
     /// Send a FIN: this side writes no more (the server may still write).
     void shutdown_send() {
-        std::error_code ec;
+        duplex::error_code ec;
         socket_.shutdown(asio::socket_base::shutdown_send, ec);
     }
 
@@ -149,7 +147,7 @@ public:
 
 private:
     bool read_exact(std::uint8_t* p, std::size_t n) {
-        std::error_code ec;
+        duplex::error_code ec;
         asio::read(socket_, asio::buffer(p, n), ec);
         return !ec;
     }

@@ -1,13 +1,9 @@
 // basic_client<Config>: opens WebSocket connections to ws:// URLs.
 #pragma once
 
-#include <duplex/connection/connection.hpp>
 #include <duplex/client/url.hpp>
-
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
+#include <duplex/config/asio.hpp>
+#include <duplex/connection/connection.hpp>
 
 #include <memory>
 #include <string>
@@ -70,16 +66,16 @@ public:
         state->tls_context = tls_context_;
         state->metrics = &metrics_;
         state->timer.expires_after(Config::connect_timeout);
-        state->timer.async_wait([state](std::error_code ec) {
+        state->timer.async_wait([state](error_code ec) {
             if (!ec && !state->done) {
                 state->done = true;
                 state->resolver.cancel();
-                std::error_code ignored;
+                error_code ignored;
                 state->socket.close(ignored);
                 if (state->handlers.on_error) state->handlers.on_error(nullptr, make_error_code(error::timeout));
             }
         });
-        const auto connected = [state](std::error_code ec) {
+        const auto connected = [state](error_code ec) {
             if (state->done) return;
             if (ec) return fail(state, ec);
             state->done = true;
@@ -96,17 +92,16 @@ public:
                 host = proxy->host;
                 port = std::to_string(proxy->port);
             }
-            const auto tcp_connected = [state, connected](std::error_code ec) {
+            const auto tcp_connected = [state, connected](error_code ec) {
                 if (state->done || ec || state->options.proxy.empty()) return connected(ec);
                 tunnel(state, connected);
             };
-            state->resolver.async_resolve(
-                host, port, [state, connected = tcp_connected](std::error_code ec, auto results) {
-                    if (state->done) return;
-                    if (ec) return fail(state, ec);
-                    asio::async_connect(state->socket, results,
-                                        [connected](std::error_code ec2, const auto&) { connected(ec2); });
-                });
+            state->resolver.async_resolve(host, port, [state, connected = tcp_connected](error_code ec, auto results) {
+                if (state->done) return;
+                if (ec) return fail(state, ec);
+                asio::async_connect(state->socket, results,
+                                    [connected](error_code ec2, const auto&) { connected(ec2); });
+            });
         }
     }
 
@@ -148,7 +143,7 @@ private:
                 request += name + ": " + value + "\r\n";
         request += "\r\n";
         auto text = std::make_shared<std::string>(std::move(request));
-        asio::async_write(state->socket, asio::buffer(*text), [state, text, then](std::error_code ec, std::size_t) {
+        asio::async_write(state->socket, asio::buffer(*text), [state, text, then](error_code ec, std::size_t) {
             if (state->done) return;
             if (ec) return then(ec);
             read_tunnel_response(state, std::make_shared<handshake::response_parser>(), then);
@@ -161,7 +156,7 @@ private:
         // One byte at a time: nothing after the proxy's header block may be consumed.
         auto byte = std::make_shared<char>();
         asio::async_read(state->socket, asio::buffer(byte.get(), 1),
-                         [state, parser, byte, then](std::error_code ec, std::size_t) {
+                         [state, parser, byte, then](error_code ec, std::size_t) {
                              if (state->done) return;
                              if (ec) return then(ec);
                              const auto r = parser->feed(byte.get(), 1);
@@ -169,11 +164,11 @@ private:
                                  return read_tunnel_response(state, parser, then);
                              const int status = r.status == handshake::parse_result::done ? parser->get().status() : 0;
                              if (status < 200 || status > 299) return then(make_error_code(error::handshake_failed));
-                             then(std::error_code{});
+                             then(error_code{});
                          });
     }
 
-    static void fail(const std::shared_ptr<connect_state>& state, std::error_code ec) {
+    static void fail(const std::shared_ptr<connect_state>& state, error_code ec) {
         state->done = true;
         state->timer.cancel();
         if (state->handlers.on_error) state->handlers.on_error(nullptr, ec);

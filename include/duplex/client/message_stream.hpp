@@ -11,13 +11,10 @@
 #pragma once
 
 #include <duplex/client/client.hpp>
+#include <duplex/config/asio.hpp>
 #include <duplex/config/macros.hpp>
 #include <duplex/connection/connection.hpp>
 #include <duplex/error.hpp>
-
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/post.hpp>
 
 #include <deque>
 #include <functional>
@@ -62,14 +59,14 @@ public:
     /// How the connection ended, once async_read reported error::closed.
     const close_info& closed_with() const noexcept { return close_; }
 
-    /// Read the next message: completes with (std::error_code, owned_message);
+    /// Read the next message: completes with (error_code, owned_message);
     /// error::closed once the connection has ended and the queue is empty.
     template <class CompletionToken>
     auto async_read(CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code, owned_message)>(
+        return asio::async_initiate<CompletionToken, void(error_code, owned_message)>(
             [self = this->shared_from_this()](auto handler) {
                 self->run([self, h = std::make_shared<decltype(handler)>(std::move(handler))]() mutable {
-                    self->pending_ = [h, ex = self->fallback_](std::error_code ec, owned_message m) mutable {
+                    self->pending_ = [h, ex = self->fallback_](error_code ec, owned_message m) mutable {
                         detail::complete_later(std::move(*h), ex, ec, std::move(m));
                     };
                     self->deliver();
@@ -78,28 +75,28 @@ public:
             token);
     }
 
-    /// Send a message: completes with (std::error_code) once written (or failed).
+    /// Send a message: completes with (error_code) once written (or failed).
     template <class CompletionToken>
     auto async_send(message_kind kind, std::string payload, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [self = this->shared_from_this(), kind, p = std::move(payload)](auto handler) mutable {
                 auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                self->connection_->send(kind, p, [h, ex = self->fallback_](std::error_code ec) mutable {
+                self->connection_->send(kind, p, [h, ex = self->fallback_](error_code ec) mutable {
                     detail::complete_later(std::move(*h), ex, ec);
                 });
             },
             token);
     }
 
-    /// Close and wait for the close handshake: completes with (std::error_code).
+    /// Close and wait for the close handshake: completes with (error_code).
     template <class CompletionToken>
     auto async_close(std::uint16_t code, std::string reason, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        return asio::async_initiate<CompletionToken, void(error_code)>(
             [self = this->shared_from_this(), code, r = std::move(reason)](auto handler) mutable {
                 auto h = std::make_shared<decltype(handler)>(std::move(handler));
                 self->run([self, code, r, h]() mutable {
                     auto done = [h, ex = self->fallback_]() mutable {
-                        detail::complete_later(std::move(*h), ex, std::error_code{});
+                        detail::complete_later(std::move(*h), ex, error_code{});
                     };
                     if (self->ended_) return done();
                     self->on_end_.push_back(std::move(done));
@@ -123,14 +120,14 @@ public:
         h.on_close = [weak](const connection_ptr&, const close_info& info) {
             if (auto s = weak.lock()) s->end(info, {});
         };
-        h.on_error = [weak](const connection_ptr&, std::error_code ec) {
+        h.on_error = [weak](const connection_ptr&, error_code ec) {
             if (auto s = weak.lock()) s->end(close_info{}, ec);
         };
         return {stream, std::move(h)};
     }
 
     // Used by async_connect: report the outcome of the handshake once.
-    std::function<void(std::error_code)> on_ready;
+    std::function<void(error_code)> on_ready;
 
 private:
     explicit message_stream(asio::any_io_executor fallback) : fallback_(std::move(fallback)) {}
@@ -151,7 +148,7 @@ private:
         queue_.push_back(std::move(m));
         deliver();
     }
-    void end(const close_info& info, std::error_code ec) {
+    void end(const close_info& info, error_code ec) {
         if (ended_) return;
         ended_ = true;
         close_ = info;
@@ -166,7 +163,7 @@ private:
         if (!queue_.empty()) {
             auto m = std::move(queue_.front());
             queue_.pop_front();
-            std::exchange(pending_, nullptr)(std::error_code{}, std::move(m));
+            std::exchange(pending_, nullptr)(error_code{}, std::move(m));
         } else if (ended_) {
             std::exchange(pending_, nullptr)(make_error_code(error::closed), owned_message{});
         }
@@ -175,22 +172,22 @@ private:
     asio::any_io_executor fallback_;
     connection_ptr connection_;
     std::deque<owned_message> queue_;
-    std::function<void(std::error_code, owned_message)> pending_;
+    std::function<void(error_code, owned_message)> pending_;
     std::vector<std::function<void()>> on_end_;
     close_info close_;
     bool ended_ = false;
 };
 
 /// Connect and wrap the connection in a message_stream. Completes with
-/// (std::error_code, std::shared_ptr<message_stream<...>>).
+/// (error_code, std::shared_ptr<message_stream<...>>).
 template <class Config, class CompletionToken>
 auto async_connect(basic_client<Config>& endpoint, std::string url, client_options options, CompletionToken&& token) {
     using stream_type = message_stream<basic_connection<Config>>;
-    return asio::async_initiate<CompletionToken, void(std::error_code, std::shared_ptr<stream_type>)>(
+    return asio::async_initiate<CompletionToken, void(error_code, std::shared_ptr<stream_type>)>(
         [&endpoint](auto handler, std::string target, client_options settings) {
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
             auto [stream, handlers] = stream_type::make(endpoint.get_executor());
-            stream->on_ready = [h, stream = stream, ex = endpoint.get_executor()](std::error_code ec) mutable {
+            stream->on_ready = [h, stream = stream, ex = endpoint.get_executor()](error_code ec) mutable {
                 detail::complete_later(std::move(*h), ex, ec, ec ? nullptr : stream);
             };
             endpoint.connect(target, std::move(handlers), std::move(settings));

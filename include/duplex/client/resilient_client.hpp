@@ -18,12 +18,8 @@
 #pragma once
 
 #include <duplex/client/client.hpp>
+#include <duplex/config/asio.hpp>
 #include <duplex/error.hpp>
-
-#include <asio/error.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -104,7 +100,7 @@ struct resilient_options {
 
 /// Why a resilient client stopped trying.
 struct give_up_info {
-    std::error_code error;    ///< the last attempt's error
+    error_code error;         ///< the last attempt's error
     int handshake_status = 0; ///< the HTTP status when the last handshake was refused (e.g. 403), else 0
     std::size_t attempts = 0; ///< reconnection attempts made since the last open
 };
@@ -129,7 +125,7 @@ struct resilient_handlers {
     std::function<void(const give_up_info&)> on_give_up;
     /// An attempt failed, or an open connection failed (the connection is null
     /// when none was made, e.g. connection refused).
-    std::function<void(const ptr&, std::error_code)> on_error;
+    std::function<void(const ptr&, error_code)> on_error;
 };
 
 namespace detail {
@@ -143,7 +139,7 @@ public:
     using connection_type = typename client_type::connection_type;
     using connection_ptr = typename client_type::connection_ptr;
     using handlers_type = resilient_handlers<connection_type>;
-    using completion = std::function<void(std::error_code)>;
+    using completion = std::function<void(error_code)>;
     using executor_type = detail::executor_for<Config>;
 
     explicit resilient_state(asio::io_context& io, std::shared_ptr<client_type> client)
@@ -230,7 +226,7 @@ private:
         }
     };
 
-    static void complete(completion& done, std::error_code ec) {
+    static void complete(completion& done, error_code ec) {
         if (done) done(ec);
     }
 
@@ -259,7 +255,7 @@ private:
         h.on_close = [weak, guard](const connection_ptr& c, const close_info& info) {
             hop(weak, [c, info, id = guard->id](resilient_state& s) { s.closed(c, info, id); });
         };
-        h.on_error = [weak, guard](const connection_ptr& c, std::error_code ec) {
+        h.on_error = [weak, guard](const connection_ptr& c, error_code ec) {
             const int status = c ? c->handshake_status() : 0;
             hop(weak, [c, ec, status, id = guard->id](resilient_state& s) { s.failed(c, ec, status, id); });
         };
@@ -306,7 +302,7 @@ private:
         if (handlers_.on_close) handlers_.on_close(c, info);
     }
 
-    void failed(const connection_ptr& c, std::error_code ec, int status, std::uint64_t id) {
+    void failed(const connection_ptr& c, error_code ec, int status, std::uint64_t id) {
         if (id != attempt_id_) return;
         last_error_ = ec;
         last_status_ = ec == error::handshake_failed ? status : 0;
@@ -334,7 +330,7 @@ private:
         if (handlers_.on_reconnecting) handlers_.on_reconnecting(attempts_, delay);
         if (!active_) return; // close() from the handler
         timer_.expires_after(delay);
-        timer_.async_wait([self = this->shared_from_this(), id = attempt_id_](std::error_code ec) {
+        timer_.async_wait([self = this->shared_from_this(), id = attempt_id_](error_code ec) {
             if (!ec && self->active_ && id == self->attempt_id_) self->start_attempt();
         });
     }
@@ -345,7 +341,7 @@ private:
         if (handlers_.on_give_up) handlers_.on_give_up(give_up_info{last_error_, last_status_, attempts_});
     }
 
-    void pop_front(std::error_code ec) {
+    void pop_front(error_code ec) {
         auto m = std::move(queue_.front());
         queue_.pop_front();
         queued_bytes_ -= m.data.size();
@@ -371,7 +367,7 @@ private:
     std::uint64_t attempt_id_ = 0; // handlers of older attempts are ignored
     std::size_t attempts_ = 0;     // reconnection attempts since the last open
     std::size_t rejections_ = 0;   // 4xx refusals in a row
-    std::error_code last_error_;
+    error_code last_error_;
     int last_status_ = 0;
     bool active_ = false; // connect() called; neither close() nor give-up since
     bool ever_opened_ = false;
@@ -400,7 +396,7 @@ public:
     using connection_type = typename client_type::connection_type;
     using connection_ptr = typename client_type::connection_ptr;
     using handlers_type = resilient_handlers<connection_type>;
-    using completion = std::function<void(std::error_code)>;
+    using completion = std::function<void(error_code)>;
     using tls_context_type = typename client_type::tls_context_type;
 
     /// A plain client.

@@ -1,8 +1,16 @@
-// The one place that decides which optional features duplex compiles with.
+// The one place that decides which optional features duplex compiles with,
+// and on which Asio.
 #pragma once
 
-// duplex is built on standalone Asio (<asio/...>), whatever else the program uses.
-#if !defined(ASIO_STANDALONE)
+// The Asio flavour. Standalone Asio (<asio/...>, std::error_code) by default;
+// DUPLEX_USE_BOOST_ASIO=1 (CMake: DUPLEX_ASIO=boost) builds the whole library
+// on Boost.Asio (boost::asio, boost::system::error_code), so it runs on the
+// boost::asio::io_context of a Beast or Boost program. Code inside namespace
+// duplex says asio:: and duplex::error_code either way (config/asio.hpp).
+#ifndef DUPLEX_USE_BOOST_ASIO
+#define DUPLEX_USE_BOOST_ASIO 0
+#endif
+#if !DUPLEX_USE_BOOST_ASIO && !defined(ASIO_STANDALONE)
 #define ASIO_STANDALONE 1
 #endif
 
@@ -16,14 +24,18 @@
 #define DUPLEX_HAS_ZLIB 0
 #endif
 
-// co_await support follows Asio's own detection (compiler and standard library).
-#include <asio/detail/config.hpp>
-#if defined(ASIO_HAS_CO_AWAIT) && !defined(DUPLEX_HAS_COROUTINES)
-#define DUPLEX_HAS_COROUTINES 1
+// Redis (hiredis) and JSON-RPC (nlohmann/json) likewise: duplex::redis and
+// duplex::rpc define them; the headers that need them say so.
+#ifndef DUPLEX_HAS_REDIS
+#define DUPLEX_HAS_REDIS 0
 #endif
-#ifndef DUPLEX_HAS_COROUTINES
-#define DUPLEX_HAS_COROUTINES 0
+#ifndef DUPLEX_HAS_JSON
+#define DUPLEX_HAS_JSON 0
 #endif
+
+// DUPLEX_HAS_COROUTINES (co_await support) follows Asio's own detection of the
+// compiler and library, so it is decided in config/asio.hpp, which includes
+// Asio; the sans-I/O layers include no Asio header at all.
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DUPLEX_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -3,30 +3,23 @@
 #pragma once
 
 #include <duplex/config.hpp>
+#include <duplex/config/asio.hpp>
 #include <duplex/config/macros.hpp>
+#include <duplex/connection/detail/operation_memory.hpp>
+#include <duplex/connection/detail/outbox.hpp>
+#include <duplex/connection/handlers.hpp>
+#include <duplex/connection/message.hpp>
+#include <duplex/connection/prepared_message.hpp>
 #include <duplex/detail/byte_buffer.hpp>
 #include <duplex/detail/deadline_service.hpp>
 #include <duplex/detail/executor.hpp>
 #include <duplex/error.hpp>
-#include <duplex/connection/detail/operation_memory.hpp>
-#include <duplex/connection/detail/outbox.hpp>
-#include <duplex/connection/handlers.hpp>
 #include <duplex/handshake/client_handshake.hpp>
 #include <duplex/handshake/http_parser.hpp>
 #include <duplex/handshake/server_handshake.hpp>
-#include <duplex/connection/message.hpp>
-#include <duplex/connection/prepared_message.hpp>
 #include <duplex/protocol/session.hpp>
 #include <duplex/protocol/upgrade.hpp>
 #include <duplex/transport/tcp.hpp>
-
-#include <asio/bind_allocator.hpp>
-#include <asio/dispatch.hpp>
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/write.hpp>
 
 #include <array>
 #include <atomic>
@@ -75,7 +68,7 @@ public:
     using ptr = std::shared_ptr<basic_connection>;
     using metrics_type = typename Config::metrics;
     using handlers_type = connection_handlers<basic_connection>;
-    using completion = std::function<void(std::error_code)>;
+    using completion = std::function<void(error_code)>;
     /// A pre-framed message shared by many connections (see make_frame()).
     using shared_frame = std::shared_ptr<const std::string>;
 
@@ -165,13 +158,13 @@ private:
 
     void open_and_read(std::size_t leftover);
     void do_read();
-    void on_read(std::error_code ec, std::size_t size);
+    void on_read(error_code ec, std::size_t size);
     void dispatch_events();
     void queue_bytes(std::string_view bytes);
     void flush();
     bool write_direct(message_kind kind, std::string_view payload, bool compress);
     void start_write();
-    void on_write(std::error_code ec);
+    void on_write(error_code ec);
     bool admit(std::size_t size, completion& done);
     void arm_timer(std::chrono::milliseconds after);
     void cancel_timer() noexcept;
@@ -203,7 +196,7 @@ private:
         return Config::idle_timeout;
     }
     void after_close_event();
-    void finish(std::error_code ec);
+    void finish(error_code ec);
     void update_buffered() noexcept;
     void release_write_buffers() noexcept;
     detail::write_queue& writes() {
@@ -267,8 +260,8 @@ private:
 } // namespace duplex
 
 #include <duplex/connection/detail/access.hpp>
-#include <duplex/connection/impl/send.hpp>
 #include <duplex/connection/impl/handshake.hpp>
-#include <duplex/connection/impl/read.hpp>
-#include <duplex/connection/impl/write.hpp>
 #include <duplex/connection/impl/idle.hpp>
+#include <duplex/connection/impl/read.hpp>
+#include <duplex/connection/impl/send.hpp>
+#include <duplex/connection/impl/write.hpp>

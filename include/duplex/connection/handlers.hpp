@@ -1,8 +1,9 @@
 // The callbacks an endpoint invokes. Every handler is optional.
 #pragma once
 
-#include <duplex/handshake/token_list.hpp>
+#include <duplex/config/system_error.hpp>
 #include <duplex/connection/message.hpp>
+#include <duplex/handshake/token_list.hpp>
 #include <duplex/protocol/extension.hpp>
 #include <duplex/protocol/upgrade.hpp>
 
@@ -10,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 namespace duplex {
@@ -35,7 +35,7 @@ struct connection_handlers {
     std::function<void(const ptr&, std::string_view)> on_ping;
     std::function<void(const ptr&, std::string_view)> on_pong;
     /// A transport, TLS or handshake error (the connection then ends).
-    std::function<void(const ptr&, std::error_code)> on_error;
+    std::function<void(const ptr&, error_code)> on_error;
     /// The send queue fell below its low watermark after passing the high one.
     std::function<void(const ptr&)> on_drain;
 };

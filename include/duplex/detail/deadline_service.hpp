@@ -8,12 +8,8 @@
 // deadline to its connection's executor.
 #pragma once
 
+#include <duplex/config/asio.hpp>
 #include <duplex/config/macros.hpp>
-
-#include <asio/execution_context.hpp>
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -110,7 +106,7 @@ private:
     void arm(clock::time_point due) {
         armed_for_ = std::max(due, clock::now() + resolution);
         timer_.expires_at(armed_for_);
-        timer_.async_wait([this](std::error_code ec) {
+        timer_.async_wait([this](error_code ec) {
             if (!ec) sweep();
         });
     }

@@ -2,8 +2,7 @@
 // with one thread, a strand per object when the Config is multi_threaded.
 #pragma once
 
-#include <asio/io_context.hpp>
-#include <asio/strand.hpp>
+#include <duplex/config/asio.hpp>
 
 #include <type_traits>
 

@@ -1,20 +1,28 @@
 // duplex: requires zlib
-// permessage-deflate (RFC 7692) through zlib, plugged into the session's
-// extension hook. Link duplex::deflate.
-//
-// Memory per connection: a zlib deflate stream costs about 2^(window+2) +
-// 2^(memLevel+9) bytes (256 KiB at 15/8), an inflate stream 2^window + ~7 KiB
-// (39 KiB at 15). By default (no context takeover either way) a connection
-// holds neither between messages: the thread's compressor and decompressor
-// serve every connection, and only a fragmented message in progress has an
-// inflater of its own. With context takeover a side keeps its stream.
-//
-// Every message we compress ends with a sync flush (an empty stored block,
-// whose 00 00 FF FF is removed), never with a final block, even without
-// context takeover where RFC 7692 7.2.3.3 would allow one: browsers keep one
-// inflater for the whole connection whatever was agreed, and a stream that
-// ended cannot take the next message.
+/// @file
+/// permessage-deflate (RFC 7692) through zlib, plugged into the session's
+/// extension hook. Link duplex::deflate.
+///
+/// Memory per connection: a zlib deflate stream costs about 2^(window+2) +
+/// 2^(memLevel+9) bytes (256 KiB at 15/8), an inflate stream 2^window + ~7 KiB
+/// (39 KiB at 15). By default (no context takeover either way) a connection
+/// holds neither between messages: the thread's compressor and decompressor
+/// serve every connection, and only a fragmented message in progress has an
+/// inflater of its own. With context takeover a side keeps its stream.
+///
+/// Every message we compress ends with a sync flush (an empty stored block,
+/// whose 00 00 FF FF is removed), never with a final block, even without
+/// context takeover where RFC 7692 7.2.3.3 would allow one: browsers keep one
+/// inflater for the whole connection whatever was agreed, and a stream that
+/// ended cannot take the next message.
 #pragma once
+
+#include <duplex/config/macros.hpp>
+
+#if !DUPLEX_HAS_ZLIB
+#error                                                                                                                 \
+    "duplex/extensions/permessage_deflate.hpp needs zlib: link the CMake target duplex::deflate (or define DUPLEX_HAS_ZLIB=1 and link it yourself)"
+#endif
 
 #include <duplex/extensions/deflate_negotiation.hpp>
 #include <duplex/protocol/extension.hpp>
@@ -106,9 +114,16 @@ inline z_stream* thread_inflater(int window_bits) {
 
 } // namespace detail
 
-/// One connection's permessage-deflate state.
+/// One connection's permessage-deflate state, behind the protocol::extension hook.
+///
+/// Decoding stops with too_big once a message inflates past the session's
+/// limit, checked every 16 KiB of output, so a small compressed message cannot
+/// exhaust memory. Invalid compressed data is an error (the session closes 1007).
+/// @par Thread safety
+/// The connection's thread drives it; encode_shared() may run on any thread.
 class permessage_deflate final : public protocol::extension {
 public:
+    /// The state for what the handshake agreed, with our own `options` (level, threshold).
     permessage_deflate(const deflate_agreement& agreement, const deflate_options& options)
         : agreement_(agreement), options_(options) {}
     ~permessage_deflate() override {
@@ -165,9 +180,11 @@ public:
         return compress_fresh(data, size, out);
     }
 
+    /// What the handshake agreed, from this side's point of view.
     const deflate_agreement& agreement() const noexcept { return agreement_; }
-    /// True while zlib streams are allocated (for memory accounting and tests).
+    /// True while this connection holds a zlib compressor (for memory accounting and tests).
     bool holds_deflater() const noexcept { return static_cast<bool>(deflater_); }
+    /// True while this connection holds a zlib decompressor (for memory accounting and tests).
     bool holds_inflater() const noexcept { return static_cast<bool>(inflater_); }
 
 private:

@@ -1,16 +1,19 @@
-// A whole WebSocket connection without I/O, for an event loop of your own:
-// the opening handshake (protocol/upgrade.hpp) and then the session
-// (protocol/session.hpp), fed the same byte stream from its first byte.
-//
-//   duplex::protocol::server_connection c;       // per accepted socket
-//   c.feed(bytes, n);                            // whatever the socket gave
-//   if (c.state() == upgrade_state::request_ready)
-//       c.upgrade().is_upgrade() ? c.accept() : c.respond(404, "not found\n");
-//   while (auto ev = c.next_event()) { ... c.session().send_text("hi"); }
-//   while (!c.output().empty()) { write it; c.consume_output(written); }
-//   if (c.should_close_transport()) close the socket;
-//
-// examples/sans_io_echo is a complete server on POSIX sockets and poll(2).
+/// @file
+/// A whole WebSocket connection without I/O, for an event loop of your own:
+/// the opening handshake (protocol/upgrade.hpp) and then the session
+/// (protocol/session.hpp), fed the same byte stream from its first byte.
+///
+/// @code
+///   duplex::protocol::server_connection c;       // per accepted socket
+///   c.feed(bytes, n);                            // whatever the socket gave
+///   if (c.state() == upgrade_state::request_ready)
+///       c.upgrade().is_upgrade() ? c.accept() : c.respond(404, "not found\n");
+///   while (auto ev = c.next_event()) { ... c.session().send_text("hi"); }
+///   while (!c.output().empty()) { write it; c.consume_output(written); }
+///   if (c.should_close_transport()) close the socket;
+/// @endcode
+///
+/// examples/sans_io_echo is a complete server on POSIX sockets and poll(2).
 #pragma once
 
 #include <duplex/frame/role.hpp>
@@ -94,20 +97,37 @@ protected:
 };
 } // namespace detail
 
+/// What a server_connection accepts, and its limits once open.
 struct server_connection_options {
-    server_upgrade_options upgrade;
-    session_options session; ///< limits once open
+    server_upgrade_options upgrade; ///< request limits, subprotocols, extension negotiator
+    session_options session;        ///< limits once open
 };
 
 /// A server's connection from the first byte of the request to the close.
-/// Thread safety: one thread at a time.
+///
+/// Members shared with client_connection (from an internal base class):
+/// - `feed(data, size)`, `feed(bytes)`: every byte the peer sent, in order.
+/// - `state()`: the handshake's upgrade_state; once open, `session().state()` tells the rest.
+/// - `upgrade()`: the server_upgrade, for the request and what it offered.
+/// - `session()`: the session, to send messages and read its state.
+/// - `next_event()`: the session's next event; none before the handshake completed.
+/// - `output()`, `consume_output(n)`: bytes to write, the response first, then frames.
+/// - `should_close_transport()`: true once the handshake failed or the session
+///   closed, and the output is written.
+/// - `transport_closed()`: call when the transport ended; returns the final
+///   close event (1006 without a close handshake), or none.
+///
+/// @par Thread safety
+/// One thread at a time.
 class server_connection : public detail::upgraded_connection<server_role, server_upgrade> {
 public:
+    /// A connection waiting for the first byte of the client's request.
     explicit server_connection(server_connection_options options = {})
         : upgraded_connection(options.session, std::move(options.upgrade)) {}
 
     /// Accept the upgrade (state() request_ready and upgrade().is_upgrade());
-    /// see server_upgrade::accept().
+    /// see server_upgrade::accept(). The session opens at once, with the
+    /// bytes that arrived behind the request as its first input.
     void accept(std::optional<std::string> subprotocol = std::nullopt, const handshake::header_fields& extra = {}) {
         upgrade_.accept(std::move(subprotocol), extra);
         open_if_ready();
@@ -123,16 +143,26 @@ public:
     }
 };
 
+/// What a client_connection asks for, and its limits once open.
 struct client_connection_options {
-    client_upgrade_options upgrade;
-    session_options session; ///< limits once open
+    client_upgrade_options upgrade; ///< the request and the extension negotiator
+    session_options session;        ///< limits once open
 };
 
 /// A client's connection from the first byte of its request to the close:
 /// output() holds the request from construction.
-/// Thread safety: one thread at a time.
+///
+/// It has the members server_connection lists (feed(), state(), next_event(),
+/// output(), ...), with a client_upgrade as upgrade(). The session opens as
+/// soon as the server's response passes the checks of RFC 6455 4.1; a
+/// refused or broken handshake leaves state() failed, with
+/// `upgrade().error()` and `upgrade().reason()` telling why.
+///
+/// @par Thread safety
+/// One thread at a time.
 class client_connection : public detail::upgraded_connection<client_role, client_upgrade> {
 public:
+    /// Writes the upgrade request, with a fresh Sec-WebSocket-Key, into output().
     explicit client_connection(client_connection_options options)
         : upgraded_connection(options.session, std::move(options.upgrade)) {}
 };

@@ -1,5 +1,6 @@
-// The hook through which a negotiated extension (e.g. permessage-deflate)
-// transforms message payloads in both directions (RFC 6455 9).
+/// @file
+/// The hook through which a negotiated extension (e.g. permessage-deflate)
+/// transforms message payloads in both directions (RFC 6455 9).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,7 @@ namespace duplex::protocol {
 /// Where an extension writes decoded or encoded bytes.
 class byte_sink {
 public:
+    /// Append `size` bytes at `data` to what was written so far.
     virtual void write(const std::uint8_t* data, std::size_t size) = 0;
 
 protected:
@@ -19,6 +21,10 @@ protected:
 
 /// An extension negotiated for one connection. The session calls it for every
 /// data message; control frames are never passed through it.
+///
+/// A decode() error fails the connection with 1007, too_big with 1009.
+/// @par Thread safety
+/// The thread that drives the session calls it; only encode_shared() may run elsewhere.
 class extension {
 public:
     virtual ~extension() = default;
@@ -26,7 +32,12 @@ public:
     /// The RSV bits this extension may set on frames (e.g. RSV1 for deflate).
     virtual std::uint8_t rsv_bits() const noexcept = 0;
 
-    enum class decode_status { ok, too_big, error };
+    /// The outcome of decode().
+    enum class decode_status {
+        ok,      ///< decoded; the message may go on
+        too_big, ///< the message decodes past `limit`
+        error    ///< the data cannot be decoded
+    };
 
     /// Decode part of a received message whose first frame carried `rsv`.
     /// `fin` is true for the last part. Writes at most `limit` bytes to `out`

@@ -1,18 +1,22 @@
-// The sans-I/O WebSocket connection state machine (RFC 6455 5-7).
-//
-// Bytes in, events and bytes out; no sockets, clocks or threads. The shape is
-// that of python's wsproto/h11:
-//
-//     session<server_role> s;
-//     s.feed(bytes, n);                        // whatever arrived, any chunking
-//     while (auto ev = s.next_event()) { ... } // messages, pings, pongs, close
-//     s.send_text("hi");                       // frames appended to the output
-//     write(s.output_data(), s.output_size()); s.consume_output(n);
-//
-// The opening handshake happens before, with duplex/handshake; bytes that
-// arrived behind it are fed here.
+/// @file
+/// The sans-I/O WebSocket connection state machine (RFC 6455 5-7).
+///
+/// Bytes in, events and bytes out; no sockets, clocks or threads. The shape is
+/// that of python's wsproto/h11:
+///
+/// @code
+///     session<server_role> s;
+///     s.feed(bytes, n);                        // whatever arrived, any chunking
+///     while (auto ev = s.next_event()) { ... } // messages, pings, pongs, close
+///     s.send_text("hi");                       // frames appended to the output
+///     write(s.output_data(), s.output_size()); s.consume_output(n);
+/// @endcode
+///
+/// The opening handshake happens before, with duplex/handshake; bytes that
+/// arrived behind it are fed here.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/detail/byte_buffer.hpp>
 #include <duplex/error.hpp>
 #include <duplex/frame/close_code.hpp>
@@ -30,7 +34,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 namespace duplex::protocol {
@@ -43,15 +46,26 @@ enum class session_state : std::uint8_t {
 };
 
 /// One WebSocket connection's protocol state for Role (server_role or client_role).
+///
+/// It starts open: the opening handshake happened before (server_upgrade,
+/// client_upgrade). A peer's protocol violation is not an error: next_event()
+/// returns a close event with protocol_error set and queues the close frame
+/// (RFC 6455 7.1.7). A local misuse, such as a send after the close, returns
+/// an error code from the send function and queues nothing.
+/// @tparam Role server_role or client_role.
+/// @par Thread safety
 /// Not thread-safe: one thread (or strand) drives it.
 template <class Role>
 class session {
 public:
+    /// An open session with these limits.
     explicit session(session_options options = {}) : options_(options) {}
 
     session(const session&) = delete;
     session& operator=(const session&) = delete;
+    /// Movable, buffers and all; not copyable.
     session(session&&) noexcept = default;
+    /// Movable, buffers and all; not copyable.
     session& operator=(session&&) noexcept = default;
 
     // ---- input ---------------------------------------------------------
@@ -61,9 +75,11 @@ public:
         if (state_ == session_state::closed) return; // input after failure/close is dropped
         in_.append(data, size);
     }
+    /// Hand received bytes to the session; see the overload above.
     void feed(std::string_view bytes) { feed(bytes.data(), bytes.size()); }
 
     /// Zero-copy input: space for up to `size` bytes to receive into directly.
+    /// Invalidates earlier event views.
     std::uint8_t* input_buffer(std::size_t size) { return in_.prepare(size); }
     /// Declare `size` bytes written into input_buffer().
     void commit_input(std::size_t size) noexcept {
@@ -92,34 +108,54 @@ public:
     // ---- output --------------------------------------------------------
 
     /// Queue a whole text message (must be UTF-8; checked when validate_utf8 is on).
-    std::error_code send_text(std::string_view text, bool compress = true) {
+    error_code send_text(std::string_view text, bool compress = true) {
         return send_message(message_kind::text, text.data(), text.size(), compress);
     }
     /// Queue a whole binary message.
-    std::error_code send_binary(const void* data, std::size_t size, bool compress = true) {
+    error_code send_binary(const void* data, std::size_t size, bool compress = true) {
         return send_message(message_kind::binary, data, size, compress);
     }
-    std::error_code send_binary(std::string_view bytes, bool compress = true) {
+    /// Queue a whole binary message; see send_message().
+    error_code send_binary(std::string_view bytes, bool compress = true) {
         return send_binary(bytes.data(), bytes.size(), compress);
     }
-    /// Queue a whole message of the given kind. `compress` false skips the
-    /// negotiated extension for this message.
-    std::error_code send_message(message_kind kind, const void* data, std::size_t size, bool compress = true);
+    /// Queue a whole message of the given kind, as one frame. `compress` false
+    /// skips the negotiated extension for this message.
+    /// @return error::closed once a close was sent or received,
+    /// error::message_in_progress while a send_fragment() message is unfinished,
+    /// error::invalid_utf8 for text that is not UTF-8 (with validate_utf8);
+    /// nothing is queued then.
+    error_code send_message(message_kind kind, const void* data, std::size_t size, bool compress = true);
 
     /// Queue one fragment of a message (RFC 6455 5.4): the first call starts a
     /// message of `kind`, later ones continue it, `fin` ends it. Fragmented
-    /// messages are sent without extension encoding.
-    std::error_code send_fragment(message_kind kind, const void* data, std::size_t size, bool fin);
+    /// messages are sent without extension encoding, and text fragments are
+    /// not checked for UTF-8.
+    /// @return error::closed once a close was sent or received.
+    error_code send_fragment(message_kind kind, const void* data, std::size_t size, bool fin);
 
-    std::error_code send_ping(std::string_view payload = {}) { return send_control(frame::opcode::ping, payload); }
-    std::error_code send_pong(std::string_view payload = {}) { return send_control(frame::opcode::pong, payload); }
+    /// Queue a ping (RFC 6455 5.5.2); the peer answers with a pong carrying the same payload.
+    /// @return error::control_frame_too_large over 125 bytes; error::closed once a close was sent or received.
+    error_code send_ping(std::string_view payload = {}) { return send_control(frame::opcode::ping, payload); }
+    /// Queue an unsolicited pong, a one-way heartbeat (RFC 6455 5.5.3). Pings are
+    /// answered without this when auto_pong is on. Errors as for send_ping().
+    error_code send_pong(std::string_view payload = {}) { return send_control(frame::opcode::pong, payload); }
 
-    /// Start the closing handshake. Code 0 or 1005 sends a close without a code.
-    std::error_code send_close(std::uint16_t code = close_code::normal, std::string_view reason = {});
+    /// Start the closing handshake (RFC 6455 7.1.2). Code 0 or 1005 sends a
+    /// close without a code.
+    ///
+    /// The state becomes closing: nothing more may be sent, and next_event()
+    /// still delivers what the peer sent before its own close, which ends the session.
+    /// @return error::invalid_close_code for a code is_valid_close_code()
+    /// refuses; error::invalid_close_reason for a reason over 123 bytes, not
+    /// UTF-8, or without a code; error::closed once a close was sent or received.
+    error_code send_close(std::uint16_t code = close_code::normal, std::string_view reason = {});
 
     /// Bytes waiting to be written to the transport.
     const std::uint8_t* output_data() const noexcept { return out_.data(); }
+    /// The number of bytes at output_data().
     std::size_t output_size() const noexcept { return out_.size(); }
+    /// The pending output as one view: output_data() and output_size().
     std::string_view output() const noexcept { return {reinterpret_cast<const char*>(out_.data()), out_.size()}; }
     /// Declare `size` bytes of output written.
     void consume_output(std::size_t size) noexcept { out_.consume(size); }
@@ -143,7 +179,9 @@ public:
 
     // ---- state ---------------------------------------------------------
 
+    /// Where the connection is in its life.
     session_state state() const noexcept { return state_; }
+    /// True while messages may be sent (state() is open).
     bool is_open() const noexcept { return state_ == session_state::open; }
     /// True once the session is closed and its output is written: time to
     /// close the transport (a client should still give the server a moment to close first).
@@ -162,11 +200,14 @@ public:
     }
     /// Received bytes buffered and not yet consumed.
     std::size_t input_size() const noexcept { return in_.size(); }
+    /// The limits and behaviour in force.
     const session_options& options() const noexcept { return options_; }
+    /// The limits and behaviour in force; change them between messages.
     session_options& options() noexcept { return options_; }
 
     /// Plug in a negotiated extension (not owned; must outlive the session or be reset).
     void set_extension(extension* ext) noexcept { ext_ = ext; }
+    /// The extension set by set_extension(), or null.
     extension* get_extension() const noexcept { return ext_; }
 
     /// Free buffers that hold nothing, so an idle connection keeps no buffer memory.
@@ -212,7 +253,7 @@ private:
         compressed_ = false;
     }
     void write_frame(frame::opcode opcode, bool fin, std::uint8_t rsv, const void* data, std::size_t size);
-    std::error_code send_control(frame::opcode op, std::string_view payload);
+    error_code send_control(frame::opcode op, std::string_view payload);
 
     session_options options_;
     session_state state_ = session_state::open;

@@ -1,10 +1,13 @@
-// Settings of a sans-I/O session: limits and behaviour, each with a safe default.
+/// @file
+/// Settings of a sans-I/O session: limits and behaviour, each with a safe default.
 #pragma once
 
 #include <cstddef>
 
 namespace duplex::protocol {
 
+/// Limits and behaviour of a session. The defaults are safe for an untrusted
+/// peer; a limit passed fails the connection with the close code noted.
 struct session_options {
     /// Largest message delivered, counted after decompression -> close 1009.
     std::size_t max_message_size = 16 * 1024 * 1024;

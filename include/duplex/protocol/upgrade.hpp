@@ -1,22 +1,23 @@
-// The opening handshake without I/O (RFC 6455 4), from the first byte of the
-// HTTP request to the first byte of the first frame, for both roles:
-//
-//   server_upgrade: feed() the client's bytes; once the request is read and
-//   passed the checks of RFC 6455 4.2.1, accept() (choosing a subprotocol,
-//   negotiating the extension) or reject() it, or respond() to a plain HTTP
-//   request. The response bytes are in output().
-//
-//   client_upgrade: output() holds the GET request from construction; feed()
-//   the server's bytes; the response is checked against RFC 6455 4.1 and the
-//   offer (subprotocol, extensions).
-//
-// Both keep what arrived behind the header block (a client may send its
-// first frames right behind the request) for the session: leftover().
-// server_connection and client_connection (protocol/connection.hpp) put an
-// upgrade and a session together for an event loop of your own; duplex's Asio
-// endpoints use the upgrade objects and their own session.
+/// @file
+/// The opening handshake without I/O (RFC 6455 4), from the first byte of the
+/// HTTP request to the first byte of the first frame, for both roles:
+///
+/// - server_upgrade: feed() the client's bytes; once the request is read and
+///   passed the checks of RFC 6455 4.2.1, accept() (choosing a subprotocol,
+///   negotiating the extension) or reject() it, or respond() to a plain HTTP
+///   request. The response bytes are in output().
+/// - client_upgrade: output() holds the GET request from construction; feed()
+///   the server's bytes; the response is checked against RFC 6455 4.1 and the
+///   offer (subprotocol, extensions).
+///
+/// Both keep what arrived behind the header block (a client may send its
+/// first frames right behind the request) for the session: leftover().
+/// server_connection and client_connection (protocol/connection.hpp) put an
+/// upgrade and a session together for an event loop of your own; duplex's Asio
+/// endpoints use the upgrade objects and their own session.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/error.hpp>
 #include <duplex/handshake/accept_key.hpp>
 #include <duplex/handshake/client_handshake.hpp>
@@ -32,7 +33,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -93,9 +93,17 @@ struct server_upgrade_options {
 };
 
 /// The server's side of the opening handshake, without I/O.
-/// Thread safety: one thread at a time.
+///
+/// Members shared with client_upgrade (from an internal base class):
+/// - `output()`: the bytes to send to the peer; `consume_output(n)` declares `n` of them sent.
+/// - `leftover()`: bytes received behind the header block, the first frames
+///   for the session.
+///
+/// @par Thread safety
+/// One thread at a time.
 class server_upgrade : public detail::upgrade_io {
 public:
+    /// Ready for the first byte of the client's request.
     explicit server_upgrade(server_upgrade_options options = {})
         : options_(std::move(options)), parser_(options_.http) {}
 
@@ -126,29 +134,35 @@ public:
         auto extensions = handshake::offered_extensions(*request_);
         if (extensions) offered_extensions_ = std::move(*extensions); // RFC 7692: decline what cannot be parsed
     }
+    /// Bytes from the client; see the overload above.
     void feed(std::string_view bytes) { feed(bytes.data(), bytes.size()); }
 
+    /// Where the handshake stands.
     upgrade_state state() const noexcept { return state_; }
     /// The request, once read (request_ready, open, or failed after reading it).
     const handshake::http_request* request() const noexcept { return request_ ? &*request_ : nullptr; }
     /// True when the request asks for a WebSocket upgrade (by any of its
     /// markers); false for a plain HTTP request, which respond() answers.
     bool is_upgrade() const noexcept { return is_upgrade_; }
+    /// The client's Sec-WebSocket-Protocol offer, in its order.
     const std::vector<std::string>& offered_subprotocols() const noexcept { return offered_subprotocols_; }
+    /// The client's Sec-WebSocket-Extensions offers; empty if the header was
+    /// malformed, as such offers are declined rather than refused (RFC 7692).
     const std::vector<handshake::extension_offer>& offered_extensions() const noexcept { return offered_extensions_; }
     /// With failed: the HTTP status the request was refused with.
     int status() const noexcept { return status_; }
     /// The options, e.g. to set the extension negotiator of the endpoint the
     /// request turned out to be for, before accept().
     server_upgrade_options& options() noexcept { return options_; }
-    /// Move the request out (request() is empty afterwards); accept() and
-    /// reject() still work, respond() then answers as to a GET.
+    /// Move the request out (request() must not be read afterwards); accept()
+    /// and reject() still work, respond() then answers as to a GET.
     handshake::http_request release_request() { return std::move(*request_); }
 
     /// Accept the upgrade (request_ready, is_upgrade()): writes the 101
     /// response with `subprotocol` (one the client offered, or empty), the
     /// negotiated extension and `extra` headers. Without an explicit
-    /// subprotocol the options' preference order picks one.
+    /// subprotocol the options' preference order picks one. Does nothing in
+    /// any other state.
     void accept(std::optional<std::string> subprotocol = std::nullopt, const handshake::header_fields& extra = {}) {
         if (state_ != upgrade_state::request_ready || !is_upgrade_) return;
         subprotocol_ = subprotocol ? std::move(*subprotocol)
@@ -161,7 +175,8 @@ public:
         state_ = upgrade_state::open;
     }
 
-    /// Refuse the upgrade (or any request) with an HTTP status and a short body.
+    /// Refuse the upgrade (or any request) with an HTTP status and a short body;
+    /// the state becomes failed. Only in request_ready.
     void reject(int status, std::string_view body, const handshake::header_fields& extra = {}) {
         if (state_ != upgrade_state::request_ready) return;
         output_ += handshake::build_reject_response(status, body, extra);
@@ -169,7 +184,8 @@ public:
         state_ = upgrade_state::failed;
     }
 
-    /// Answer a plain HTTP request (not is_upgrade()); the connection ends after it.
+    /// Answer a plain HTTP request (not is_upgrade()); the connection ends after
+    /// it. A HEAD request gets the headers without the body. Only in request_ready.
     void respond(int status, std::string_view body, std::string_view content_type = "text/plain; charset=utf-8",
                  const handshake::header_fields& headers = {}) {
         if (state_ != upgrade_state::request_ready) return;
@@ -179,8 +195,9 @@ public:
         state_ = upgrade_state::failed;
     }
 
-    /// With open: the chosen subprotocol (empty for none) and the negotiated extension (null for none).
+    /// With open: the chosen subprotocol (empty for none).
     const std::string& subprotocol() const noexcept { return subprotocol_; }
+    /// With open: the negotiated extension (null for none), for session::set_extension().
     const std::shared_ptr<extension>& negotiated_extension() const noexcept { return extension_; }
 
 private:
@@ -213,7 +230,10 @@ struct client_upgrade_options {
 };
 
 /// The client's side of the opening handshake, without I/O.
-/// Thread safety: one thread at a time.
+///
+/// It has the output(), consume_output() and leftover() server_upgrade lists.
+/// @par Thread safety
+/// One thread at a time.
 class client_upgrade : public detail::upgrade_io {
 public:
     /// Writes the request (with a fresh Sec-WebSocket-Key) into output().
@@ -250,18 +270,22 @@ public:
         }
         state_ = upgrade_state::open;
     }
+    /// Bytes from the server; see the overload above.
     void feed(std::string_view bytes) { feed(bytes.data(), bytes.size()); }
 
+    /// Where the handshake stands.
     upgrade_state state() const noexcept { return state_; }
-    /// With failed: why (handshake_failed or bad_response) and a reason for logs.
-    std::error_code error() const noexcept { return error_; }
+    /// With failed: why, error::handshake_failed or error::bad_response.
+    error_code error() const noexcept { return error_; }
+    /// With failed: a reason for logs.
     const std::string& reason() const noexcept { return reason_; }
     /// The response's status code, once read (0 before).
     int status() const noexcept { return status_; }
     /// The response, once read.
     const handshake::http_response& response() const noexcept { return parser_.get(); }
-    /// With open: the server's subprotocol (empty for none) and the extension (null for none).
+    /// With open: the server's subprotocol (empty for none).
     const std::string& subprotocol() const noexcept { return subprotocol_; }
+    /// With open: the extension (null for none), for session::set_extension().
     const std::shared_ptr<extension>& negotiated_extension() const noexcept { return extension_; }
 
 private:
@@ -276,7 +300,7 @@ private:
     handshake::response_parser parser_;
     std::vector<std::string> offered_extensions_;
     upgrade_state state_ = upgrade_state::reading;
-    std::error_code error_;
+    error_code error_;
     std::string reason_;
     int status_ = 0;
     std::string subprotocol_;

@@ -5,7 +5,7 @@
 //
 //   duplex::pubsub::broker rooms;
 //   duplex::pubsub::redis_backplane<duplex::pubsub::broker> bus{io, rooms, {"127.0.0.1", 6379}};
-//   bus.on_error = [](std::error_code ec, const std::string& what) { log(what); };
+//   bus.on_error = [](error_code ec, const std::string& what) { log(what); };
 //   bus.start();
 //   bus.publish("room/general", duplex::message_kind::text, payload, c.get());
 //
@@ -20,17 +20,17 @@
 // across restarts.
 #pragma once
 
+#include <duplex/config/macros.hpp>
+
+#if !DUPLEX_HAS_REDIS
+#error                                                                                                                 \
+    "duplex/pubsub/redis_backplane.hpp needs hiredis: link the CMake target duplex::redis (or define DUPLEX_HAS_REDIS=1 and link it yourself)"
+#endif
+
+#include <duplex/config/asio.hpp>
 #include <duplex/connection/message.hpp>
 #include <duplex/connection/prepared_message.hpp>
 #include <duplex/pubsub/broker.hpp>
-
-#include <asio/connect.hpp>
-#include <asio/dispatch.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
-#include <asio/write.hpp>
 
 #include <hiredis/hiredis.h>
 
@@ -109,18 +109,18 @@ public:
     ~redis_connection() { ::redisReaderFree(reader_); }
 
     std::function<void(const redis_reply&)> on_push; ///< subscriber mode: messages
-    std::function<void(std::error_code)> on_lost;    ///< after connect: the connection ended
+    std::function<void(error_code)> on_lost;         ///< after connect: the connection ended
 
-    void connect(const std::string& host, std::uint16_t port, std::function<void(std::error_code)> done) {
-        std::error_code ec;
+    void connect(const std::string& host, std::uint16_t port, std::function<void(error_code)> done) {
+        error_code ec;
         const auto address = asio::ip::make_address(host, ec);
         if (ec) return done(ec);
-        socket_.async_connect({address, port}, [self = this->shared_from_this(), done](std::error_code e) {
+        socket_.async_connect({address, port}, [self = this->shared_from_this(), done](error_code e) {
             if (!e && self->connected_to_itself()) {
                 // Redis is down and its port is in the ephemeral range: the
                 // connection took that port and met itself (TCP simultaneous
                 // open), and would read its own commands back as replies.
-                std::error_code ignored;
+                error_code ignored;
                 self->socket_.close(ignored);
                 e = asio::error::connection_refused;
             }
@@ -149,7 +149,7 @@ public:
     void close() {
         if (!connected_) return;
         connected_ = false;
-        std::error_code ignored;
+        error_code ignored;
         socket_.close(ignored);
         flush_pending();
     }
@@ -157,7 +157,7 @@ public:
 
 private:
     bool connected_to_itself() const {
-        std::error_code a, b;
+        error_code a, b;
         const auto local = socket_.local_endpoint(a);
         const auto remote = socket_.remote_endpoint(b);
         return !a && !b && local == remote;
@@ -175,7 +175,7 @@ private:
         sending_.swap(out_);
         out_.clear();
         asio::async_write(socket_, asio::buffer(sending_),
-                          [self = this->shared_from_this()](std::error_code ec, std::size_t) {
+                          [self = this->shared_from_this()](error_code ec, std::size_t) {
                               self->writing_ = false;
                               if (ec) return self->fail(ec);
                               if (!self->out_.empty()) self->write();
@@ -183,22 +183,21 @@ private:
     }
 
     void read() {
-        socket_.async_read_some(asio::buffer(buffer_),
-                                [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
-                                    if (ec) return self->fail(ec);
-                                    if (::redisReaderFeed(self->reader_, self->buffer_, n) != REDIS_OK)
-                                        return self->fail(std::make_error_code(std::errc::protocol_error));
-                                    for (;;) {
-                                        void* raw = nullptr;
-                                        if (::redisReaderGetReply(self->reader_, &raw) != REDIS_OK)
-                                            return self->fail(std::make_error_code(std::errc::protocol_error));
-                                        if (!raw) break;
-                                        const auto reply = redis_reply::from(static_cast<redisReply*>(raw));
-                                        ::freeReplyObject(raw);
-                                        self->dispatch(reply);
-                                    }
-                                    if (self->connected_) self->read();
-                                });
+        socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](error_code ec, std::size_t n) {
+            if (ec) return self->fail(ec);
+            if (::redisReaderFeed(self->reader_, self->buffer_, n) != REDIS_OK)
+                return self->fail(error_code(static_cast<int>(std::errc::protocol_error), generic_category()));
+            for (;;) {
+                void* raw = nullptr;
+                if (::redisReaderGetReply(self->reader_, &raw) != REDIS_OK)
+                    return self->fail(error_code(static_cast<int>(std::errc::protocol_error), generic_category()));
+                if (!raw) break;
+                const auto reply = redis_reply::from(static_cast<redisReply*>(raw));
+                ::freeReplyObject(raw);
+                self->dispatch(reply);
+            }
+            if (self->connected_) self->read();
+        });
     }
 
     void dispatch(const redis_reply& reply) {
@@ -214,10 +213,10 @@ private:
         if (handler) handler(reply);
     }
 
-    void fail(std::error_code ec) {
+    void fail(error_code ec) {
         if (!connected_) return;
         connected_ = false;
-        std::error_code ignored;
+        error_code ignored;
         socket_.close(ignored);
         flush_pending();
         if (on_lost) on_lost(ec);
@@ -249,7 +248,7 @@ public:
 
     /// Called on the backplane's strand with what went wrong (connect failed,
     /// connection lost, a command failed). Delivery to local subscribers goes on.
-    std::function<void(std::error_code, const std::string&)> on_error;
+    std::function<void(error_code, const std::string&)> on_error;
 
     redis_backplane(asio::io_context& io, Broker& rooms, redis_options options = {})
         : strand_(asio::make_strand(io)), timer_(strand_), broker_(rooms), options_(std::move(options)),
@@ -292,7 +291,7 @@ public:
                        }
                        if (sub) sub->close();
                    });
-        std::error_code ignored;
+        error_code ignored;
         timer_.cancel();
     }
 
@@ -424,7 +423,7 @@ private:
         loaded_.insert(topic);
     }
 
-    void report(std::error_code ec, const std::string& what) {
+    void report(error_code ec, const std::string& what) {
         if (on_error) on_error(ec, what);
     }
 
@@ -437,7 +436,7 @@ private:
         cmd_ = cmd;
         auto remaining = std::make_shared<int>(2);
         auto failed = std::make_shared<bool>(false);
-        const auto done = [this, sub, cmd, remaining, failed](std::error_code ec) {
+        const auto done = [this, sub, cmd, remaining, failed](error_code ec) {
             if (ec && !*failed) {
                 *failed = true;
                 report(ec, "cannot connect to Redis at " + options_.host + ":" + std::to_string(options_.port) + ": " +
@@ -458,7 +457,7 @@ private:
     void established(const std::shared_ptr<link>& sub, const std::shared_ptr<link>& cmd) {
         // Weak: each connection holds this handler, which must not keep them alive.
         const auto lost = [this, weak_sub = std::weak_ptr<link>(sub),
-                           weak_cmd = std::weak_ptr<link>(cmd)](std::error_code ec) {
+                           weak_cmd = std::weak_ptr<link>(cmd)](error_code ec) {
             const auto s = weak_sub.lock();
             const auto c = weak_cmd.lock();
             if (!s || sub_ != s) return; // already replaced
@@ -486,7 +485,7 @@ private:
         if (stopped_) return;
         timer_.expires_after(backoff_);
         backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-        timer_.async_wait([this](std::error_code ec) {
+        timer_.async_wait([this](error_code ec) {
             if (!ec) connect();
         });
     }

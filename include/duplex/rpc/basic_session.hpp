@@ -21,10 +21,8 @@
 //   static void push(value& array, value v);
 #pragma once
 
+#include <duplex/config/asio.hpp>
 #include <duplex/connection/message.hpp>
-
-#include <asio/dispatch.hpp>
-#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -327,7 +325,7 @@ private:
         call.done = std::move(done);
         call.timer = std::make_unique<asio::steady_timer>(executor_);
         call.timer->expires_after(timeout.count() > 0 ? timeout : limits_.default_timeout);
-        call.timer->async_wait([weak = this->weak_from_this(), id](std::error_code ec) {
+        call.timer->async_wait([weak = this->weak_from_this(), id](error_code ec) {
             auto self = weak.lock();
             if (ec || !self) return;
             outcome o;

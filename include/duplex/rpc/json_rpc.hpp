@@ -11,6 +11,13 @@
 // Another JSON library plugs in as a Codec of rpc/basic_session.hpp.
 #pragma once
 
+#include <duplex/config/macros.hpp>
+
+#if !DUPLEX_HAS_JSON
+#error                                                                                                                 \
+    "duplex/rpc/json_rpc.hpp needs nlohmann/json: link the CMake target duplex::rpc (or define DUPLEX_HAS_JSON=1 and link it yourself)"
+#endif
+
 #include <duplex/rpc/basic_session.hpp>
 
 #include <nlohmann/json.hpp>

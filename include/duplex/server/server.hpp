@@ -2,13 +2,11 @@
 // endpoints or plain HTTP handlers, and enforces the server's limits.
 #pragma once
 
+#include <duplex/config/asio.hpp>
 #include <duplex/connection/connection.hpp>
 #include <duplex/server/rate_limit.hpp>
 #include <duplex/server/route.hpp>
 #include <duplex/server/upgrade_request.hpp>
-
-#include <asio/basic_socket_acceptor.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <unistd.h>
 
@@ -85,9 +83,9 @@ public:
     void on_http(http_handler handler) { http_ = std::move(handler); }
 
     /// Listen on host:port, IPv4 or IPv6 (port 0 picks a free one; see port()).
-    std::error_code listen(std::uint16_t port, const std::string& host = "0.0.0.0") {
+    error_code listen(std::uint16_t port, const std::string& host = "0.0.0.0") {
         static_assert(std::is_same_v<protocol_type, asio::ip::tcp>, "a Unix socket server uses listen_unix()");
-        std::error_code ec;
+        error_code ec;
         const auto address = asio::ip::make_address(host, ec);
         if (ec) return ec;
         return listen_on(asio::ip::tcp::endpoint(address, port));
@@ -95,7 +93,7 @@ public:
 
     /// Listen on a Unix domain socket at `path` (transport::unix_socket configs).
     /// An existing socket file at `path` is replaced.
-    std::error_code listen_unix(const std::string& path) {
+    error_code listen_unix(const std::string& path) {
         static_assert(!std::is_same_v<protocol_type, asio::ip::tcp>, "listen_unix() needs transport::unix_socket");
         ::unlink(path.c_str());
         return listen_on(typename protocol_type::endpoint(path));
@@ -103,7 +101,7 @@ public:
 
     /// The bound port (useful after listen(0)).
     std::uint16_t port() const {
-        std::error_code ec;
+        error_code ec;
         if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>)
             return acceptor_.local_endpoint(ec).port();
         else
@@ -121,7 +119,7 @@ public:
             for (const auto& c : connections_)
                 c->close(close_code::going_away, "server shutting down");
             stop_timer_.expires_after(Config::stop_timeout);
-            stop_timer_.async_wait([this](std::error_code ec) {
+            stop_timer_.async_wait([this](error_code ec) {
                 if (ec) return; // every connection finished in time
                 const auto remaining = connections_;
                 for (const auto& c : remaining)
@@ -153,8 +151,8 @@ private:
 
     using protocol_type = typename transport_type::protocol;
 
-    std::error_code listen_on(const typename protocol_type::endpoint& ep) {
-        std::error_code ec;
+    error_code listen_on(const typename protocol_type::endpoint& ep) {
+        error_code ec;
         acceptor_.open(ep.protocol(), ec);
         if (ec) return ec;
         if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>)
@@ -169,25 +167,24 @@ private:
     }
 
     void close_acceptor() {
-        std::error_code ignored;
+        error_code ignored;
         acceptor_.close(ignored);
     }
 
     void do_accept() {
         auto executor = detail::make_executor<Config>(io_);
-        acceptor_.async_accept(executor,
-                               [this, executor](std::error_code ec, typename connection_type::socket_type socket) {
-                                   if (ec == asio::error::operation_aborted || stopping_) return;
-                                   if (ec) return accept_failed(ec);
-                                   start(executor, std::move(socket));
-                                   do_accept();
-                               });
+        acceptor_.async_accept(executor, [this, executor](error_code ec, typename connection_type::socket_type socket) {
+            if (ec == asio::error::operation_aborted || stopping_) return;
+            if (ec) return accept_failed(ec);
+            start(executor, std::move(socket));
+            do_accept();
+        });
     }
 
     // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the connection
     // stays in the backlog and accept() would fail again at once, so accepting
     // at once again would spin. Wait, then try again.
-    void accept_failed(std::error_code ec) {
+    void accept_failed(error_code ec) {
         using metrics_type = typename Config::metrics;
         if constexpr (metrics_type::enabled && detail::has_accept_failed<metrics_type>::value) metrics_.accept_failed();
         detail::log<typename Config::logger>(log_level::warning, [&] {
@@ -195,7 +192,7 @@ private:
                    std::to_string(Config::accept_retry_delay.count()) + " ms";
         });
         accept_timer_.expires_after(Config::accept_retry_delay);
-        accept_timer_.async_wait([this](std::error_code wait_ec) {
+        accept_timer_.async_wait([this](error_code wait_ec) {
             if (wait_ec || stopping_) return;
             do_accept();
         });
@@ -206,7 +203,7 @@ private:
     // socket closes; a TLS client sees the connection close.
     void refuse(typename connection_type::socket_type& socket) {
         if constexpr (decltype(metrics_)::enabled) metrics_.handshake_rejected(503);
-        std::error_code ignored;
+        error_code ignored;
         if constexpr (!transport_type::secure) {
             static const std::string response = handshake::build_reject_response(
                 503, "server busy: too many handshakes in progress", {{"Retry-After", "1"}});

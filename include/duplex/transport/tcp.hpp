@@ -1,10 +1,8 @@
 // The TCP transport policy: a plain stream socket with TCP_NODELAY.
 #pragma once
 
+#include <duplex/config/asio.hpp>
 #include <duplex/config/macros.hpp>
-
-#include <asio/basic_stream_socket.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include <cstdint>
 #include <string>
@@ -36,7 +34,7 @@ struct tcp {
     /// TCP needs no handshake of its own.
     template <class Stream, class Handler>
     static void async_handshake(Stream&, bool /*server*/, const std::string& /*host*/, Handler&& handler) {
-        handler(std::error_code{});
+        handler(error_code{});
     }
 
     template <class Stream>
@@ -47,7 +45,7 @@ struct tcp {
     /// The peer's address and port, for logs, limits and the upgrade hook.
     template <class Socket>
     static void describe_peer(Socket& s, std::string& address, std::uint16_t& port) {
-        std::error_code ec;
+        error_code ec;
         const auto remote = s.remote_endpoint(ec);
         if (ec) return;
         address = remote.address().to_string();
@@ -57,7 +55,7 @@ struct tcp {
     /// Called once the socket is connected: small frames go out at once.
     template <class Socket>
     static void prepare(Socket& s) {
-        std::error_code ignored;
+        error_code ignored;
         s.set_option(asio::ip::tcp::no_delay(true), ignored);
     }
 };

@@ -2,10 +2,16 @@
 // The TLS transport policy (wss): a tls_stream over TCP, through OpenSSL.
 #pragma once
 
+#include <duplex/config/macros.hpp>
+
+#if !DUPLEX_HAS_TLS
+#error                                                                                                                 \
+    "duplex/transport/tls.hpp needs OpenSSL: link the CMake target duplex::tls (or define DUPLEX_HAS_TLS=1 and link it yourself)"
+#endif
+
+#include <duplex/config/asio_ssl.hpp>
 #include <duplex/transport/tcp.hpp>
 #include <duplex/transport/tls_stream.hpp>
-
-#include <asio/ssl/context.hpp>
 
 #include <string>
 #include <system_error>

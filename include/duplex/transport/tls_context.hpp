@@ -3,8 +3,7 @@
 // TLS 1.2 or later, ALPN http/1.1, peer verification for clients.
 #pragma once
 
-#include <asio/buffer.hpp>
-#include <asio/ssl.hpp>
+#include <duplex/config/asio_ssl.hpp>
 
 #include <openssl/ssl.h>
 
@@ -32,7 +31,7 @@ inline int select_http11(SSL*, const unsigned char** out, unsigned char* out_len
 } // namespace detail
 
 /// A server context for a PEM certificate chain and private key, TLS 1.2 or
-/// later, ALPN http/1.1. Throws std::system_error when the files are unusable.
+/// later, ALPN http/1.1. Throws system_error when the files are unusable.
 inline asio::ssl::context make_server_context(const std::string& certificate_chain_file,
                                               const std::string& private_key_file) {
     asio::ssl::context context(asio::ssl::context::tls_server);
@@ -46,7 +45,7 @@ inline asio::ssl::context make_server_context(const std::string& certificate_cha
 }
 
 /// A server context from a PEM certificate chain and key held in memory (e.g.
-/// generated at start). Throws std::system_error when they are unusable.
+/// generated at start). Throws system_error when they are unusable.
 inline asio::ssl::context make_server_context_from_pem(const std::string& certificate_chain_pem,
                                                        const std::string& private_key_pem) {
     asio::ssl::context context(asio::ssl::context::tls_server);

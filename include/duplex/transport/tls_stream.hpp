@@ -16,15 +16,8 @@
 // ends without it, OpenSSL's reason in asio::error::get_ssl_category() otherwise.
 #pragma once
 
+#include <duplex/config/asio_ssl.hpp>
 #include <duplex/detail/byte_buffer.hpp>
-
-#include <asio/associated_allocator.hpp>
-#include <asio/buffer.hpp>
-#include <asio/ip/address.hpp>
-#include <asio/post.hpp>
-#include <asio/ssl/context.hpp>
-#include <asio/ssl/error.hpp>
-#include <asio/write.hpp>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -100,7 +93,7 @@ inline BIO_METHOD* tls_bio_method() {
 // A write's completion, kept while its ciphertext waits behind a send in
 // flight; allocated with the handler's allocator.
 struct tls_waiter {
-    void (*fire)(tls_waiter*, std::error_code);
+    void (*fire)(tls_waiter*, error_code);
     void (*destroy)(tls_waiter*) noexcept;
 };
 
@@ -117,7 +110,7 @@ struct tls_waiter_for final : tls_waiter {
         auto* p = traits::allocate(a, 1);
         return ::new (static_cast<void*>(p)) tls_waiter_for(std::move(h), n);
     }
-    static void fire_now(tls_waiter* w, std::error_code ec) {
+    static void fire_now(tls_waiter* w, error_code ec) {
         auto* self = static_cast<tls_waiter_for*>(w);
         Handler h(std::move(self->handler));
         const std::size_t n = self->bytes;
@@ -167,7 +160,7 @@ public:
         } else {
             SSL_set_connect_state(s.ssl);
             if (!host.empty()) {
-                std::error_code not_address;
+                error_code not_address;
                 asio::ip::make_address(host, not_address);
                 if (not_address) {
                     SSL_set_tlsext_host_name(s.ssl, host.c_str());
@@ -218,9 +211,9 @@ private:
         impl(Socket&& s, asio::ssl::context& context) : socket(std::move(s)), ssl(::SSL_new(context.native_handle())) {
             BIO* bio = ssl ? ::BIO_new(detail::tls_bio_method()) : nullptr;
             if (!bio) {
-                const std::error_code ec(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+                const error_code ec(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
                 if (ssl) ::SSL_free(ssl);
-                throw std::system_error(ec, "tls_stream");
+                throw system_error(ec, "tls_stream");
             }
             BIO_set_data(bio, &buffers);
             BIO_set_init(bio, 1);
@@ -239,11 +232,11 @@ private:
         detail::tls_buffers buffers;
         duplex::detail::byte_buffer flight; // ciphertext being sent
         bool sending = false;
-        std::error_code send_error;           // the first failed send; later writes fail with it
+        error_code send_error;                // the first failed send; later writes fail with it
         detail::tls_waiter* waiter = nullptr; // the write whose ciphertext is not all sent
 
         // The error of a failed OpenSSL call, as asio::ssl::stream reports it.
-        std::error_code error_for(int ssl_error) const {
+        error_code error_for(int ssl_error) const {
             if (ssl_error == SSL_ERROR_ZERO_RETURN) return asio::error::eof;
             if (const unsigned long e = ::ERR_get_error()) {
                 if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) return asio::ssl::error::stream_truncated;
@@ -267,10 +260,10 @@ private:
             sending = true;
             std::swap(flight, buffers.out);
             asio::async_write(socket, asio::buffer(flight.data(), flight.size()),
-                              [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->sent(ec); });
+                              [self = this->shared_from_this()](error_code ec, std::size_t) { self->sent(ec); });
         }
 
-        void sent(std::error_code ec) {
+        void sent(error_code ec) {
             sending = false;
             flight.clear();
             flight.shrink_if_empty(record + record_overhead);
@@ -285,7 +278,7 @@ private:
             auto* data = buffers.in.prepare(want);
             socket.async_read_some(
                 asio::buffer(data, want), [self = this->shared_from_this(),
-                                           next = std::forward<Next>(next)](std::error_code ec, std::size_t n) mutable {
+                                           next = std::forward<Next>(next)](error_code ec, std::size_t n) mutable {
                     self->buffers.in.commit(n);
                     if (n == 0) self->buffers.in.release_if_empty(); // cancelled (a connection parks) or ended
                     if (ec == asio::error::eof) {
@@ -301,14 +294,14 @@ private:
             ::ERR_clear_error();
             const int rc = ::SSL_do_handshake(ssl);
             const int err = rc == 1 ? SSL_ERROR_NONE : ::SSL_get_error(ssl, rc);
-            std::error_code ec = rc == 1 ? std::error_code{} : error_for(err);
+            error_code ec = rc == 1 ? error_code{} : error_for(err);
             send(); // our flight, or an alert
             if (err == SSL_ERROR_WANT_READ && !buffers.eof)
-                return receive(record + record_overhead, [self = this->shared_from_this(),
-                                                          h = std::forward<Handler>(h)](std::error_code e) mutable {
-                    if (e) return h(e);
-                    self->handshake_step(std::move(h), false);
-                });
+                return receive(record + record_overhead,
+                               [self = this->shared_from_this(), h = std::forward<Handler>(h)](error_code e) mutable {
+                                   if (e) return h(e);
+                                   self->handshake_step(std::move(h), false);
+                               });
             if (first) return post_completion(std::forward<Handler>(h), ec);
             h(ec);
         }
@@ -329,19 +322,19 @@ private:
                 err = ::SSL_get_error(ssl, rc);
                 break;
             }
-            const std::error_code ec = total != 0 || err == SSL_ERROR_WANT_READ ? std::error_code{} : error_for(err);
+            const error_code ec = total != 0 || err == SSL_ERROR_WANT_READ ? error_code{} : error_for(err);
             send(); // what OpenSSL owes the peer (a key update), or an alert
             if (total == 0 && b.size() != 0 && err == SSL_ERROR_WANT_READ && !buffers.eof) {
                 // As much as the reader asked for, in one receive call.
                 const std::size_t want = std::max(b.size(), record) + (b.size() / record + 1) * record_overhead;
-                return receive(want, [self = this->shared_from_this(), b,
-                                      h = std::forward<Handler>(h)](std::error_code e) mutable {
-                    if (e) return h(e, std::size_t{0});
-                    self->read_step(b, std::move(h), false);
-                });
+                return receive(
+                    want, [self = this->shared_from_this(), b, h = std::forward<Handler>(h)](error_code e) mutable {
+                        if (e) return h(e, std::size_t{0});
+                        self->read_step(b, std::move(h), false);
+                    });
             }
             buffers.in.shrink_if_empty(2 * record); // kept while busy (an allocation per record costs), up to 32 KiB
-            const std::error_code result = total == 0 && b.size() != 0 && !ec ? error_for(SSL_ERROR_SYSCALL) : ec;
+            const error_code result = total == 0 && b.size() != 0 && !ec ? error_for(SSL_ERROR_SYSCALL) : ec;
             if (first) return post_completion(std::forward<Handler>(h), result, total);
             h(result, total);
         }
@@ -359,7 +352,7 @@ private:
             buffers.out.prepare(plaintext + (plaintext / record + 1) * record_overhead); // one allocation, no regrowth
             std::size_t staged = 0;
             std::size_t taken = 0;
-            std::error_code ec;
+            error_code ec;
             const auto encrypt = [&](const void* data, std::size_t size) {
                 std::size_t n = 0;
                 ::ERR_clear_error();

@@ -2,18 +2,15 @@
 // (for a reverse proxy on the same host, or sidecars).
 #pragma once
 
+#include <duplex/config/asio.hpp>
 #include <duplex/config/macros.hpp>
-
-#include <asio/basic_stream_socket.hpp>
-#include <asio/local/stream_protocol.hpp>
 
 #include <cstdint>
 #include <string>
-#include <system_error>
 #include <utility>
 
-#if !defined(ASIO_HAS_LOCAL_SOCKETS)
-#error "duplex::transport::unix_socket needs local sockets (ASIO_HAS_LOCAL_SOCKETS)"
+#if !DUPLEX_HAS_LOCAL_SOCKETS
+#error "duplex::transport::unix_socket needs Asio's local sockets (POSIX)"
 #endif
 
 namespace duplex::transport {
@@ -45,7 +42,7 @@ struct unix_socket {
     }
     template <class Stream, class Handler>
     static void async_handshake(Stream&, bool, const std::string&, Handler&& handler) {
-        handler(std::error_code{});
+        handler(error_code{});
     }
 };
 

@@ -3,16 +3,17 @@
 // allocates nothing.
 #pragma once
 
-#include <asio/associated_allocator.hpp>
+#include <duplex/config/asio.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace duplex::detail {
 
-/// An allocator for Asio operations (asio::bind_allocator) that takes its
+/// An allocator for Asio operations (see with_allocator) that takes its
 /// memory from Memory's static allocate(size) and deallocate(p, size).
 template <class T, class Memory>
 struct operation_allocator {
@@ -111,5 +112,25 @@ private:
 
 template <class T>
 using recycling_allocator = operation_allocator<T, operation_memory>;
+
+/// A completion handler whose operations take their memory from Allocator
+/// (Asio asks a handler's nested allocator_type / get_allocator()). What
+/// asio::bind_allocator does since Asio 1.22, also on Boost.Asio 1.74.
+template <class Allocator, class Handler>
+struct allocator_binder {
+    using allocator_type = Allocator;
+    allocator_type get_allocator() const noexcept { return allocator; }
+    template <class... Args>
+    void operator()(Args&&... args) {
+        handler(std::forward<Args>(args)...);
+    }
+    Allocator allocator;
+    Handler handler;
+};
+
+template <class Allocator, class Handler>
+allocator_binder<Allocator, std::decay_t<Handler>> with_allocator(Allocator allocator, Handler&& handler) {
+    return {allocator, std::forward<Handler>(handler)};
+}
 
 } // namespace duplex::detail

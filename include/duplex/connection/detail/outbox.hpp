@@ -2,9 +2,8 @@
 // buffers in order, their completions, and the gather list of one write.
 #pragma once
 
+#include <duplex/config/asio.hpp>
 #include <duplex/detail/byte_buffer.hpp>
-
-#include <asio/buffer.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -26,7 +25,7 @@ struct outbox {
     std::vector<segment> segments; // empty in the common case: just `bytes`
     std::size_t covered = 0;       // bytes already described by segments
     std::size_t total = 0;
-    std::vector<std::function<void(std::error_code)>> completions;
+    std::vector<std::function<void(error_code)>> completions;
 
     bool empty() const noexcept { return total == 0 && completions.empty(); }
     void swap(outbox& other) noexcept {

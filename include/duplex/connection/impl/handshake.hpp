@@ -2,6 +2,7 @@
 // server_upgrade) and client side (write the request, read the 101 through client_upgrade).
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/connection/connection.hpp>
 
 #include <cstring>
@@ -19,12 +20,11 @@ void basic_connection<Config>::start_server(request_callback on_request, const p
     session_.options() = limits;
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout); // covers the TLS handshake too
-    transport_type::async_handshake(socket_, true, std::string{},
-                                    [self = this->shared_from_this()](std::error_code ec) {
-                                        if (self->phase_ != phase::handshake) return;
-                                        if (ec) return self->finish(ec);
-                                        self->read_request();
-                                    });
+    transport_type::async_handshake(socket_, true, std::string{}, [self = this->shared_from_this()](error_code ec) {
+        if (self->phase_ != phase::handshake) return;
+        if (ec) return self->finish(ec);
+        self->read_request();
+    });
 }
 
 // The request goes through the sans-I/O server_upgrade (limits, RFC 6455 4.2.1
@@ -34,7 +34,7 @@ template <class Config>
 void basic_connection<Config>::read_request() {
     auto* buffer = session_.input_buffer(4096);
     socket_.async_read_some(asio::buffer(buffer, 4096),
-                            [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
+                            [self = this->shared_from_this(), buffer](error_code ec, std::size_t n) {
                                 if (self->phase_ != phase::handshake) return;
                                 if (ec) return self->finish(ec);
                                 auto& upgrade = *self->handshake_->upgrade;
@@ -91,7 +91,7 @@ void basic_connection<Config>::start_client(protocol::client_upgrade_options upg
     arm_timer(Config::handshake_timeout);
     queue_bytes(client.output());
     client.consume_output(client.output().size());
-    transport_type::async_handshake(socket_, false, tls_host, [self = this->shared_from_this()](std::error_code ec) {
+    transport_type::async_handshake(socket_, false, tls_host, [self = this->shared_from_this()](error_code ec) {
         if (self->phase_ != phase::handshake) return;
         if (ec) return self->finish(ec);
         self->start_write();
@@ -106,7 +106,7 @@ template <class Config>
 void basic_connection<Config>::read_response() {
     auto* buffer = session_.input_buffer(4096);
     socket_.async_read_some(
-        asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](std::error_code ec, std::size_t n) {
+        asio::buffer(buffer, 4096), [self = this->shared_from_this(), buffer](error_code ec, std::size_t n) {
             if (self->phase_ != phase::handshake) return;
             if (ec) return self->finish(ec);
             auto& client = *self->handshake_->upgrade;

@@ -2,6 +2,7 @@
 // connections, and the end of a connection.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/connection/connection.hpp>
 
 #include <cstring>
@@ -81,7 +82,7 @@ void basic_connection<Config>::park() {
         stream_holds_input())
         return; // (cancelling the read would cancel a send too)
     parked_ = true;
-    std::error_code ignored;
+    error_code ignored;
     transport_type::lowest_layer(socket_).cancel(ignored); // the pending read ends with operation_aborted -> unpark()
 }
 
@@ -92,7 +93,7 @@ void basic_connection<Config>::unpark() {
     if (!writing_) release_write_buffers();
     transport_type::lowest_layer(socket_).async_wait(
         asio::socket_base::wait_read,
-        asio::bind_allocator(detail::exact_allocator<void>{}, [self = this->shared_from_this()](std::error_code ec) {
+        detail::with_allocator(detail::exact_allocator<void>{}, [self = this->shared_from_this()](error_code ec) {
             if (self->phase_ == phase::done) return;
             if (ec) {
                 self->parked_ = false;
@@ -121,7 +122,7 @@ void basic_connection<Config>::wake() {
     } else {
         thread_local std::uint8_t scratch[64 * 1024];
         std::size_t total = 0;
-        std::error_code ec;
+        error_code ec;
         if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
         for (;;) {
             const std::size_t n = socket_.read_some(asio::buffer(scratch, sizeof scratch), ec);
@@ -146,13 +147,13 @@ void basic_connection<Config>::wake() {
 }
 
 template <class Config>
-void basic_connection<Config>::finish(std::error_code ec) {
+void basic_connection<Config>::finish(error_code ec) {
     if (phase_ == phase::done) return;
     const bool was_open = open_.load(std::memory_order_relaxed) || close_seen_;
     phase_ = phase::done;
     open_.store(false, std::memory_order_relaxed);
     cancel_timer();
-    std::error_code ignored;
+    error_code ignored;
     auto& lowest = transport_type::lowest_layer(socket_);
     lowest.shutdown(asio::socket_base::shutdown_both, ignored);
     lowest.close(ignored);

@@ -2,6 +2,7 @@
 // session, dispatching its events.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/connection/connection.hpp>
 
 #include <cstring>
@@ -55,14 +56,14 @@ void basic_connection<Config>::do_read() {
         size = std::min(awaited, std::max(base, 2 * session_.input_size()));
     auto* buffer = session_.input_buffer(size);
     socket_.async_read_some(asio::buffer(buffer, size),
-                            asio::bind_allocator(detail::recycling_allocator<void>{},
-                                                 [self = this->shared_from_this()](std::error_code ec, std::size_t n) {
-                                                     self->on_read(ec, n);
-                                                 }));
+                            detail::with_allocator(detail::recycling_allocator<void>{},
+                                                   [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                                                       self->on_read(ec, n);
+                                                   }));
 }
 
 template <class Config>
-void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
+void basic_connection<Config>::on_read(error_code ec, std::size_t size) {
     if (phase_ == phase::done) return;
     if (ec == asio::error::operation_aborted && parked_) return unpark(); // cancelled by park()
     parked_ = false;                                                      // the read won the race with park()'s cancel
@@ -70,7 +71,7 @@ void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
         eof_ = true;
         // After the close handshake the transport's end is expected (a TLS peer
         // may skip close_notify): not an error.
-        return finish(close_seen_ ? std::error_code{} : ec);
+        return finish(close_seen_ ? error_code{} : ec);
     }
     session_.commit_input(size);
     if (!process_input()) return;
@@ -79,7 +80,8 @@ void basic_connection<Config>::on_read(std::error_code ec, std::size_t size) {
     // right away, and just after a reply the peer's next message is rarely
     // there, so that try would be a receive call that finds nothing on nearly
     // every message. Later it finds the message or costs the same.
-    asio::post(executor_, asio::bind_allocator(detail::recycling_allocator<void>{}, [self = this->shared_from_this()] {
+    asio::post(executor_,
+               detail::with_allocator(detail::recycling_allocator<void>{}, [self = this->shared_from_this()] {
                    if (self->phase_ != phase::done) self->do_read();
                }));
 }

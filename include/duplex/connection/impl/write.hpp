@@ -2,6 +2,7 @@
 // large messages.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/connection/connection.hpp>
 
 #include <utility>
@@ -51,7 +52,7 @@ bool basic_connection<Config>::write_direct(message_kind kind, std::string_view 
     const std::size_t header_size = session_.write_message_header(kind, payload.size(), header);
     if (header_size == 0) return false;
     auto& socket = transport_type::lowest_layer(socket_);
-    std::error_code ec;
+    error_code ec;
     if (!socket.non_blocking()) socket.non_blocking(true, ec); // a flag of Asio's, set once (an ioctl)
     if (ec) return false;
     const std::array<asio::const_buffer, 2> gather{asio::buffer(header, header_size), asio::buffer(payload)};
@@ -92,9 +93,9 @@ void basic_connection<Config>::start_write() {
             gather.emplace_back(front.bytes.data() + front.covered, front.bytes.size() - front.covered);
     }
     writing_ = true;
-    auto done = asio::bind_allocator(
-        detail::recycling_allocator<void>{},
-        [self = this->shared_from_this()](std::error_code ec, std::size_t) { self->on_write(ec); });
+    auto done =
+        detail::with_allocator(detail::recycling_allocator<void>{},
+                               [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     // One buffer (the common case: frames appended to one queue) goes out with
     // send(), which costs the kernel less than sendmsg() with a vector.
     if (gather.size() == 1)
@@ -104,7 +105,7 @@ void basic_connection<Config>::start_write() {
 }
 
 template <class Config>
-void basic_connection<Config>::on_write(std::error_code ec) {
+void basic_connection<Config>::on_write(error_code ec) {
     writing_ = false;
     auto& front = writes_->front; // kept while writing
     auto completions = std::move(front.completions);

@@ -1,6 +1,7 @@
 // Definitions of session<Role>; included from duplex/protocol/session.hpp.
 #pragma once
 
+#include <duplex/config/system_error.hpp>
 #include <duplex/protocol/session.hpp>
 
 #include <algorithm>
@@ -224,7 +225,7 @@ void session<Role>::write_frame(frame::opcode opcode, bool fin, std::uint8_t rsv
 }
 
 template <class Role>
-std::error_code session<Role>::send_message(message_kind kind, const void* data, std::size_t size, bool compress) {
+error_code session<Role>::send_message(message_kind kind, const void* data, std::size_t size, bool compress) {
     if (state_ != session_state::open) return error::closed;
     if (out_fragmenting_) return error::message_in_progress;
     if (kind == message_kind::text && options_.validate_utf8 &&
@@ -244,7 +245,7 @@ std::error_code session<Role>::send_message(message_kind kind, const void* data,
 }
 
 template <class Role>
-std::error_code session<Role>::send_fragment(message_kind kind, const void* data, std::size_t size, bool fin) {
+error_code session<Role>::send_fragment(message_kind kind, const void* data, std::size_t size, bool fin) {
     if (state_ != session_state::open) return error::closed;
     const frame::opcode opcode = out_fragmenting_ ? frame::opcode::continuation : opcode_of(kind);
     write_frame(opcode, fin, 0, data, size);
@@ -253,7 +254,7 @@ std::error_code session<Role>::send_fragment(message_kind kind, const void* data
 }
 
 template <class Role>
-std::error_code session<Role>::send_control(frame::opcode op, std::string_view payload) {
+error_code session<Role>::send_control(frame::opcode op, std::string_view payload) {
     if (state_ != session_state::open) return error::closed;
     if (payload.size() > frame::max_control_payload) return error::control_frame_too_large;
     write_frame(op, true, 0, payload.data(), payload.size());
@@ -261,7 +262,7 @@ std::error_code session<Role>::send_control(frame::opcode op, std::string_view p
 }
 
 template <class Role>
-std::error_code session<Role>::send_close(std::uint16_t code, std::string_view reason) {
+error_code session<Role>::send_close(std::uint16_t code, std::string_view reason) {
     if (state_ != session_state::open) return error::closed;
     const bool no_code = code == 0 || code == close_code::no_status;
     if (!no_code && !frame::is_valid_close_code(code)) return error::invalid_close_code;
