@@ -65,7 +65,7 @@ public:
 
     dashboard_service(asio::io_context& io, dashboard_server& server, std::chrono::milliseconds interval,
                       std::string epoch)
-        : server_(server), interval_(interval), epoch_(std::move(epoch)), timer_(io) {
+        : server_(server), interval_(interval), epoch_(std::move(epoch)), timer_(io), methods_(make_methods()) {
         samples_.keep_history(topic, history_length);
     }
 
@@ -79,7 +79,7 @@ public:
     void stop() { timer_.cancel(); }
 
     void on_open(const connection_ptr& c) {
-        c->data().rpc = rpc_session::make(c, methods_for(c));
+        c->data().rpc = rpc_session::make(c, methods_);
         c->data().rpc->notify("welcome",
                               {{"epoch", epoch_}, {"interval_ms", interval_.count()}, {"history", history_length}});
     }
@@ -94,13 +94,11 @@ public:
 private:
     using json = nlohmann::json;
 
-    // Methods that need the calling connection capture it, so each connection
-    // gets its own registry (a handler is not told which session called it).
-    std::shared_ptr<const duplex::rpc::registry<>> methods_for(const connection_ptr& c) {
+    // One registry for every connection: a method learns its caller from reply.from().
+    std::shared_ptr<const duplex::rpc::registry<>> make_methods() {
         auto methods = std::make_shared<duplex::rpc::registry<>>();
-        const std::weak_ptr<connection> weak = c;
-        methods->add_async("subscribe", [this, weak](const json& params, duplex::rpc::responder reply) {
-            if (auto strong = weak.lock()) subscribe(strong, params, std::move(reply));
+        methods->add_async("subscribe", [this](const json& params, duplex::rpc::responder reply) {
+            if (auto c = reply.from().connection<connection>()) subscribe(c, params, std::move(reply));
         });
         methods->add("info", [this](const json&) {
             return json{{"epoch", epoch_},
@@ -194,6 +192,7 @@ private:
     std::chrono::milliseconds interval_;
     std::string epoch_;
     asio::steady_timer timer_;
+    std::shared_ptr<const duplex::rpc::registry<>> methods_; // shared by every connection
     duplex::pubsub::basic_broker<connection> samples_;
     std::chrono::steady_clock::time_point last_time_{}, next_{};
     std::optional<double> last_cpu_;

@@ -1,15 +1,21 @@
-// Ready-made endpoint configurations. A Config is a plain struct of types and
-// constants; derive from one of these and override what you need:
-//
-//     struct my_config : duplex::config::server {
-//         using user_data = my_state;                     // lives in each connection
-//         static constexpr std::size_t max_message_size = 1 << 20;
-//     };
+/// @file
+/// Ready-made endpoint configurations. A Config is a plain struct of types and
+/// constants; derive from one of these and override what you need:
+///
+/// @code
+///     struct my_config : duplex::config::server {
+///         using user_data = my_state;                     // lives in each connection
+///         static constexpr std::size_t max_message_size = 1 << 20;
+///     };
+/// @endcode
+///
+/// A Config may also name `using transport = ...;` (duplex::transport::tcp when
+/// it does not; see duplex/tls.hpp and duplex/unix_socket.hpp).
 #pragma once
 
-#include <duplex/frame/role.hpp>
 #include <duplex/config/logger.hpp>
 #include <duplex/config/metrics.hpp>
+#include <duplex/frame/role.hpp>
 #include <duplex/protocol/session_options.hpp>
 
 #include <chrono>
@@ -27,32 +33,47 @@ enum class queue_full_policy {
     close, ///< the connection is closed with 1008
 };
 
+/// The ready-made Configs to derive from.
 namespace config {
 
 /// Settings shared by servers and clients.
 struct common {
+    /// The state each connection holds, default-constructed with it; reach it
+    /// with basic_connection::data().
     using user_data = no_user_data;
+    /// Logger policy (config/logger.hpp): null_logger, stderr_logger,
+    /// callback_logger or one of your own.
     using logger = duplex::null_logger;
     /// Metrics sink: null_metrics (nothing, free) or counter_metrics (see metrics.hpp).
     using metrics = duplex::null_metrics;
     /// true: run the io_context on several threads; each connection gets a strand.
     static constexpr bool multi_threaded = false;
 
+    /// Largest message received, counted after decompression; a larger one
+    /// closes the connection with 1009 (RFC 6455 7.4.1).
     static constexpr std::size_t max_message_size = 16 * 1024 * 1024;
+    /// Largest frame payload received -> close 1009.
     static constexpr std::size_t max_frame_size = 16 * 1024 * 1024;
+    /// Most frames one received message may be split into -> close 1009.
     static constexpr std::size_t max_fragments = 4096;
     /// Cap on bytes queued for sending per connection, and what to do past it.
+    /// A send to an empty queue is taken whatever its size.
     static constexpr std::size_t send_queue_limit = 16 * 1024 * 1024;
+    /// What a send past send_queue_limit does.
     static constexpr queue_full_policy on_queue_full = queue_full_policy::fail;
     /// on_drain runs when the queue, after rising above the high watermark,
     /// falls to the low one. 0: half and an eighth of send_queue_limit.
     static constexpr std::size_t send_queue_high_watermark = 0;
+    /// See send_queue_high_watermark; must be below it.
     static constexpr std::size_t send_queue_low_watermark = 0;
     /// Payload bytes read per receive call (the buffer also has room for a frame header).
     static constexpr std::size_t read_size = 16 * 1024;
 
+    /// Time for the opening handshake, TLS included, from accept (server) or
+    /// from the TCP connect (client); past it the connection fails with error::timeout.
     static constexpr std::chrono::milliseconds handshake_timeout{10'000};
     /// After this long without input a ping is sent; 0 disables keepalive.
+    /// Checked once per timer tick (park_after, or this when shorter).
     static constexpr std::chrono::milliseconds idle_timeout{60'000};
     /// How long to wait for any input (the pong) after a keepalive ping.
     static constexpr std::chrono::milliseconds pong_timeout{20'000};
@@ -71,6 +92,7 @@ struct common {
 
 /// A plain (ws://) server on TCP.
 struct server : common {
+    /// The server side of RFC 6455: frames from the peer must be masked (5.1).
     using role = server_role;
     /// Beyond this many open connections a handshake is answered with 503.
     static constexpr std::size_t max_connections = 100'000;
@@ -90,6 +112,7 @@ struct server : common {
     /// handshake gets 429 with Retry-After. 0: no limit. The server remembers
     /// the last 100,000 addresses.
     static constexpr double handshakes_per_second_per_address = 0;
+    /// The burst allowed by handshakes_per_second_per_address (0: the rate).
     static constexpr double handshake_burst_per_address = 0;
     /// stop(): how long connections get to finish their close handshake.
     static constexpr std::chrono::milliseconds stop_timeout{3'000};
@@ -97,7 +120,10 @@ struct server : common {
 
 /// A plain (ws://) client on TCP.
 struct client : common {
+    /// The client side of RFC 6455: every frame sent is masked (5.3).
     using role = client_role;
+    /// Time for name resolution, the TCP connect and a proxy's CONNECT tunnel;
+    /// past it the connect fails with error::timeout. handshake_timeout follows.
     static constexpr std::chrono::milliseconds connect_timeout{10'000};
 };
 

@@ -1,5 +1,11 @@
-// Error codes reported by every layer of duplex, as duplex::error_code, and the
-// conditions they can be compared with.
+/// @file
+/// Error codes reported by every layer of duplex, as duplex::error_code, and the
+/// conditions they can be compared with.
+///
+/// @code
+///     if (ec == duplex::error::send_queue_full) ...       // this exact error
+///     if (ec == duplex::condition::tls_failed) ...        // any error of that kind
+/// @endcode
 #pragma once
 
 #include <duplex/config/system_error.hpp>
@@ -14,7 +20,7 @@ namespace duplex {
 /// 1007, 1009, ...) and reports it in its close_info. These codes describe
 /// local misuse (a send that cannot be made) and a connection's own failures.
 enum class error {
-    success = 0,
+    success = 0,             ///< not an error: the value of a default error_code
     closed,                  ///< the connection is closed; nothing more can be sent
     message_in_progress,     ///< a fragmented outgoing message is unfinished
     control_frame_too_large, ///< ping, pong and close payloads are at most 125 bytes (RFC 6455 5.5)
@@ -24,13 +30,16 @@ enum class error {
     handshake_failed,        ///< the server refused the opening handshake (a status other than 101)
     bad_response,            ///< the server's 101 does not complete the handshake (RFC 6455 4.1)
     send_queue_full,         ///< the per-connection send queue is at its cap (queue_full_policy::fail)
-    timeout,                 ///< a configured deadline passed (handshake, close, keepalive pong)
+    timeout,                 ///< a configured deadline passed (connect, handshake, close, keepalive pong)
     bad_url,                 ///< the URL could not be parsed, or a proxy cannot carry it
     send_dropped,            ///< the send queue is at its cap and queue_full_policy::drop dropped the message
 };
 
 /// What a caller usually wants to know of an error_code, whichever layer or
 /// library produced it: compare with `ec == duplex::condition::tls_failed`.
+/// Each duplex::error but success, timeout and bad_url belongs to one
+/// condition; of other libraries' codes, only Asio's TLS ones (OpenSSL's
+/// reasons, a stream truncated) belong to one, tls_failed.
 enum class condition {
     handshake_failed = 1, ///< the opening handshake did not complete: refused, or a 101 that does not fit
     send_failed,          ///< a send or close was not made: closed, in the wrong state, or an invalid argument
@@ -79,22 +88,25 @@ public:
 };
 } // namespace detail
 
-/// The category of duplex::error values.
+/// The category of duplex::error values; its name() is "duplex".
 inline const DUPLEX_SYSTEM_NAMESPACE::error_category& error_category() noexcept {
     static const detail::error_category_impl instance;
     return instance;
 }
 
-/// The category of duplex::condition values.
+/// The category of duplex::condition values; its name() is "duplex.condition".
 inline const DUPLEX_SYSTEM_NAMESPACE::error_category& condition_category() noexcept {
     static const detail::condition_category_impl instance;
     return instance;
 }
 
+/// An error_code for `e`; what makes `error_code ec = error::closed;` and
+/// `ec == error::closed` work.
 inline error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
+/// An error_condition for `c`; what makes `ec == condition::send_failed` work.
 inline error_condition make_error_condition(condition c) noexcept {
     return {static_cast<int>(c), condition_category()};
 }
@@ -128,8 +140,10 @@ inline bool condition_category_impl::equivalent(const error_code& code, int valu
 
 } // namespace duplex
 
+/// @cond
 // Registered with the error_code of the Asio flavour (std or boost::system).
 template <>
 struct DUPLEX_SYSTEM_NAMESPACE::is_error_code_enum<duplex::error> : std::true_type {};
 template <>
 struct DUPLEX_SYSTEM_NAMESPACE::is_error_condition_enum<duplex::condition> : std::true_type {};
+/// @endcond

@@ -1,5 +1,5 @@
 // C++20: connect, send, read and close with co_await (built as C++20 in every run).
-#include <duplex/message_stream.hpp>
+#include <duplex/client/message_stream.hpp>
 
 #include "support/catch.hpp"
 #include "support/loopback.hpp"
@@ -35,6 +35,9 @@ TEST_CASE("co_await connect, send, read and close", "[coroutines]") {
                 auto message = co_await stream->async_read(asio::use_awaitable);
                 echoes.push_back(message.data);
             }
+            // The connection itself takes completion tokens too.
+            co_await stream->connection()->async_send(duplex::message_kind::binary, "raw", asio::use_awaitable);
+            echoes.push_back((co_await stream->async_read(asio::use_awaitable)).data);
             co_await stream->async_close(duplex::close_code::normal, "bye", asio::use_awaitable);
             try {
                 co_await stream->async_read(asio::use_awaitable); // nothing more will come
@@ -44,6 +47,6 @@ TEST_CASE("co_await connect, send, read and close", "[coroutines]") {
         },
         asio::detached);
     io.run_for(10s);
-    CHECK(echoes == std::vector<std::string>{"one", "two", "three"});
+    CHECK(echoes == std::vector<std::string>{"one", "two", "three", "raw"});
     CHECK(after_close == duplex::error::closed);
 }

@@ -62,6 +62,20 @@ struct rpc_server {
         });
         methods->add_async("never", [](const json&, duplex::rpc::responder) {});
         methods->on("chat", [](const json& payload, auto ack) { ack(payload.dump().size()); });
+        // One registry for every connection: handlers learn their caller.
+        methods->add("whoami", [](const json&, const duplex::rpc::caller& from) {
+            const auto c = from.connection<server_type::connection_type>();
+            const bool other_type_is_null = from.connection<client_type::connection_type>() == nullptr;
+            return json{{"target", c ? c->target() : "none"}, {"other_type_is_null", other_type_is_null}};
+        });
+        methods->add_async("whoami_later", [](const json&, duplex::rpc::responder reply) {
+            const auto c = reply.from().connection<server_type::connection_type>();
+            reply.reply(c ? c->target() : "none");
+        });
+        methods->on("whoami_event", [](const json&, auto ack, const duplex::rpc::caller& from) {
+            const auto c = from.connection<server_type::connection_type>();
+            ack(c ? c->target() : "none");
+        });
         auto& ep = server.route("/rpc");
         ep.on_open = [this, limits](const auto& c) {
             c->data() = server_session::make(c, methods, limits);
@@ -123,7 +137,7 @@ TEST_CASE("rpc: calls in both directions, typed params, application and internal
     rpc_server s;
     std::map<std::string, duplex::rpc::outcome> results;
     with_client(s.url("?ask"), [&](client_session& rpc, const auto&, auto finish) {
-        auto remaining = std::make_shared<int>(8);
+        auto remaining = std::make_shared<int>(11);
         const auto record = [&, remaining, finish](const std::string& name) {
             return [&, remaining, finish, name](const duplex::rpc::outcome& o) {
                 results[name] = o;
@@ -138,8 +152,14 @@ TEST_CASE("rpc: calls in both directions, typed params, application and internal
         rpc.call("boom", nullptr, record("boom"));
         rpc.call("later", {{"k", "v"}}, record("later"));
         rpc.emit("chat", "hello", record("ack"));
+        rpc.call("whoami", nullptr, record("whoami"));
+        rpc.call("whoami_later", nullptr, record("whoami_later"));
+        rpc.emit("whoami_event", nullptr, record("whoami_event"));
     });
-    REQUIRE(results.size() == 8);
+    REQUIRE(results.size() == 11);
+    CHECK(results["whoami"].result == json{{"target", "/rpc?ask"}, {"other_type_is_null", true}});
+    CHECK(results["whoami_later"].result == "/rpc?ask");
+    CHECK(results["whoami_event"].result == "/rpc?ask");
     CHECK(results["add"].ok);
     CHECK(results["add"].result == 5);
     CHECK(results["add_named"].result == 42);

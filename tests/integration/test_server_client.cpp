@@ -96,6 +96,37 @@ TEST_CASE("duplex client and server echo messages of every size", "[integration]
     CHECK(f.last_close_code == 4001);
 }
 
+TEST_CASE("async_send completes an Asio completion token once written, or with error::closed", "[integration]") {
+    echo_fixture<> f;
+    client_run c;
+    std::vector<duplex::error_code> completions;
+    std::string echoed;
+    bool completed_inline = false;
+    duplex::client::handlers_type h;
+    h.on_open = [&](const duplex::client::connection_ptr& conn) {
+        auto returned = std::make_shared<bool>(false);
+        conn->async_send(duplex::message_kind::text, "by token", [&, returned](duplex::error_code ec) {
+            completed_inline = !*returned;
+            completions.push_back(ec);
+        });
+        *returned = true;
+    };
+    h.on_message = [&](const duplex::client::connection_ptr& conn, const duplex::message& m) {
+        echoed = std::string(m.data);
+        conn->close();
+        // After close() the connection refuses more: the token still completes, with the error.
+        conn->async_send(duplex::message_kind::text, "too late",
+                         [&](duplex::error_code ec) { completions.push_back(ec); });
+    };
+    c.client.connect(f.url(), h);
+    c.run();
+    CHECK(echoed == "by token");
+    CHECK_FALSE(completed_inline);
+    REQUIRE(completions.size() == 2);
+    CHECK_FALSE(completions[0]);
+    CHECK(completions[1] == duplex::condition::send_failed);
+}
+
 TEST_CASE("handshakes that are not acceptable get their HTTP status", "[integration][handshake]") {
     echo_fixture<> f;
     const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";

@@ -30,19 +30,6 @@ struct owned_message {
     std::string data;
 };
 
-namespace detail {
-// Hand a completion to `handler` on its associated executor, never inline, so
-// a coroutine resumes outside the connection's handler.
-template <class Handler, class... Args>
-void complete_later(Handler&& handler, const asio::any_io_executor& fallback, Args&&... args) {
-    auto h = std::make_shared<std::decay_t<Handler>>(std::forward<Handler>(handler));
-    auto ex = asio::get_associated_executor(*h, fallback);
-    asio::post(ex, [h, args = std::make_tuple(std::forward<Args>(args)...)]() mutable {
-        std::apply([&](auto&&... a) { (*h)(std::move(a)...); }, std::move(args));
-    });
-}
-} // namespace detail
-
 /// Wraps a connection: received messages queue up (bounded by the connection's
 /// limits and `max_queued`) until async_read takes them. One read at a time.
 template <class Connection>
@@ -78,14 +65,7 @@ public:
     /// Send a message: completes with (error_code) once written (or failed).
     template <class CompletionToken>
     auto async_send(message_kind kind, std::string payload, CompletionToken&& token) {
-        return asio::async_initiate<CompletionToken, void(error_code)>(
-            [self = this->shared_from_this(), kind, p = std::move(payload)](auto handler) mutable {
-                auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                self->connection_->send(kind, p, [h, ex = self->fallback_](error_code ec) mutable {
-                    detail::complete_later(std::move(*h), ex, ec);
-                });
-            },
-            token);
+        return connection_->async_send(kind, std::move(payload), std::forward<CompletionToken>(token));
     }
 
     /// Close and wait for the close handshake: completes with (error_code).
@@ -107,8 +87,13 @@ public:
     }
 
     /// Handlers that feed a stream; give them to connect() or a server route.
-    static std::pair<std::shared_ptr<message_stream>, handlers_type> make(asio::any_io_executor fallback) {
+    /// `on_ready` (optional) is told once how the handshake ended: no error
+    /// when the connection opened, else the error (error::closed if it ended
+    /// without one).
+    static std::pair<std::shared_ptr<message_stream>, handlers_type>
+    make(asio::any_io_executor fallback, std::function<void(error_code)> on_ready = {}) {
         auto stream = std::shared_ptr<message_stream>(new message_stream(std::move(fallback)));
+        stream->on_ready_ = std::move(on_ready);
         handlers_type h;
         std::weak_ptr<message_stream> weak = stream;
         h.on_open = [weak](const connection_ptr& c) {
@@ -126,10 +111,9 @@ public:
         return {stream, std::move(h)};
     }
 
-    // Used by async_connect: report the outcome of the handshake once.
-    std::function<void(error_code)> on_ready;
-
 private:
+    std::function<void(error_code)> on_ready_; // the outcome of the handshake, reported once (async_connect)
+
     explicit message_stream(asio::any_io_executor fallback) : fallback_(std::move(fallback)) {}
 
     template <class Fn>
@@ -141,7 +125,7 @@ private:
     }
     void open(const connection_ptr& c) {
         connection_ = c;
-        if (auto ready = std::move(on_ready)) ready({});
+        if (auto ready = std::move(on_ready_)) ready({});
     }
     void push(owned_message m) {
         if (queue_.size() >= max_queued) queue_.pop_front();
@@ -152,7 +136,7 @@ private:
         if (ended_) return;
         ended_ = true;
         close_ = info;
-        if (auto ready = std::move(on_ready)) ready(ec ? ec : make_error_code(error::closed));
+        if (auto ready = std::move(on_ready_)) ready(ec ? ec : make_error_code(error::closed));
         deliver();
         for (auto& done : on_end_)
             done();
@@ -186,10 +170,13 @@ auto async_connect(basic_client<Config>& endpoint, std::string url, client_optio
     return asio::async_initiate<CompletionToken, void(error_code, std::shared_ptr<stream_type>)>(
         [&endpoint](auto handler, std::string target, client_options settings) {
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            auto [stream, handlers] = stream_type::make(endpoint.get_executor());
-            stream->on_ready = [h, stream = stream, ex = endpoint.get_executor()](error_code ec) mutable {
-                detail::complete_later(std::move(*h), ex, ec, ec ? nullptr : stream);
-            };
+            auto stream_slot = std::make_shared<std::shared_ptr<stream_type>>();
+            auto [stream, handlers] = stream_type::make(
+                endpoint.get_executor(), [h, stream_slot, ex = endpoint.get_executor()](error_code ec) mutable {
+                    auto s = std::move(*stream_slot); // held until the handshake's outcome is known
+                    detail::complete_later(std::move(*h), ex, ec, ec ? nullptr : std::move(s));
+                });
+            *stream_slot = stream;
             endpoint.connect(target, std::move(handlers), std::move(settings));
         },
         token, std::move(url), std::move(options));

@@ -1,6 +1,13 @@
-// The Asio that duplex runs on, as duplex::asio: standalone Asio, or
-// Boost.Asio when DUPLEX_USE_BOOST_ASIO is 1 (see macros.hpp). Every header of
-// duplex includes Asio through this one.
+/// @file
+/// The Asio that duplex runs on, as duplex::asio: standalone Asio, or
+/// Boost.Asio when DUPLEX_USE_BOOST_ASIO is 1 (see config/macros.hpp). Every
+/// header of duplex includes Asio through this one, so `duplex::asio::io_context`
+/// names the io_context the library's types take, whichever flavour it is.
+///
+/// It also decides the feature macros that follow Asio's own detection:
+/// `DUPLEX_HAS_COROUTINES` is 1 when Asio supports `co_await` with this
+/// compiler and standard library (define it to 0 beforehand to opt out), and
+/// DUPLEX_HAS_LOCAL_SOCKETS.
 #pragma once
 
 #include <duplex/config/macros.hpp>
@@ -21,7 +28,9 @@
 #ifndef DUPLEX_HAS_COROUTINES
 #define DUPLEX_HAS_COROUTINES 0
 #endif
-// Unix domain sockets (transport/unix_socket.hpp), as Asio detects them.
+/// @def DUPLEX_HAS_LOCAL_SOCKETS
+/// 1 when Asio has local (Unix domain) sockets, which transport::unix_socket
+/// needs (POSIX systems); 0 otherwise.
 #if defined(ASIO_HAS_LOCAL_SOCKETS) || defined(BOOST_ASIO_HAS_LOCAL_SOCKETS)
 #define DUPLEX_HAS_LOCAL_SOCKETS 1
 #else

@@ -1,5 +1,7 @@
 // duplex: requires tls
-// Asio's OpenSSL layer in the flavour of config/asio.hpp (asio::ssl).
+/// @file
+/// Asio's OpenSSL layer in the flavour of config/asio.hpp, as duplex::asio::ssl.
+/// Link the CMake target `%duplex::tls`.
 #pragma once
 
 #include <duplex/config/asio.hpp>

@@ -1,5 +1,20 @@
-// The one place that decides which optional features duplex compiles with,
-// and on which Asio.
+/// @file
+/// The one place that decides which optional features duplex compiles with,
+/// and on which Asio. Each macro can be defined before any duplex header, the
+/// same in every translation unit; linking the CMake target named below does
+/// it. An undefined one gets the default.
+///
+/// | Macro | Default | Meaning |
+/// |-------|---------|---------|
+/// | `DUPLEX_USE_BOOST_ASIO` | 0 | 1: build on Boost.Asio and boost::system::error_code (CMake `DUPLEX_ASIO=boost`) |
+/// | `DUPLEX_HAS_TLS` | 0 | OpenSSL is linked (`%duplex::tls`): duplex/tls.hpp may be included |
+/// | `DUPLEX_HAS_ZLIB` | 0 | zlib is linked (`duplex::deflate`): permessage-deflate (RFC 7692) is available |
+/// | `DUPLEX_HAS_REDIS` | 0 | hiredis is linked (`duplex::redis`): pubsub/redis_backplane.hpp is available |
+/// | `DUPLEX_HAS_JSON` | 0 | nlohmann/json is linked (`%duplex::rpc`): rpc/json_rpc.hpp is available |
+///
+/// A header whose feature is off stops with an `#error` that names the CMake
+/// target to link. `DUPLEX_HAS_COROUTINES` and `DUPLEX_HAS_LOCAL_SOCKETS`
+/// follow Asio's detection and are decided in config/asio.hpp.
 #pragma once
 
 // The Asio flavour. Standalone Asio (<asio/...>, std::error_code) by default;
@@ -37,6 +52,8 @@
 // compiler and library, so it is decided in config/asio.hpp, which includes
 // Asio; the sans-I/O layers include no Asio header at all.
 
+/// @cond
+// Branch hints, for duplex's own code.
 #if defined(__GNUC__) || defined(__clang__)
 #define DUPLEX_LIKELY(x) __builtin_expect(!!(x), 1)
 #define DUPLEX_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -44,6 +61,7 @@
 #define DUPLEX_LIKELY(x) (x)
 #define DUPLEX_UNLIKELY(x) (x)
 #endif
+/// @endcond
 
 // An empty member (the default per-connection user data) takes no room.
 #if defined(__has_cpp_attribute)

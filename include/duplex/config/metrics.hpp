@@ -1,5 +1,11 @@
-// Metrics sinks. A Config names one as `using metrics = ...`; the default
-// records nothing and compiles away.
+/// @file
+/// Metrics sinks. A Config names one as `using metrics = ...`; the default
+/// records nothing and compiles away.
+///
+/// A sink is a class with `static constexpr bool enabled` and the event
+/// members of null_metrics; when `enabled` is false no member is called. A
+/// server or client owns one sink, and its connections call it from the
+/// threads they run on.
 #pragma once
 
 #include <array>
@@ -21,56 +27,91 @@ template <class Sink>
 struct has_accept_failed<Sink, std::void_t<decltype(std::declval<Sink&>().accept_failed())>> : std::true_type {};
 } // namespace detail
 
-/// Records nothing.
+/// Records nothing; also the list of events a sink receives.
 struct null_metrics {
-    static constexpr bool enabled = false;
+    static constexpr bool enabled = false; ///< false: the calls are compiled out
+    /// A connection completed its opening handshake and is open.
     void connection_opened() noexcept {}
+    /// An open connection ended, with its close code (1006 when the transport
+    /// ended without a close handshake, RFC 6455 7.1.5).
     void connection_closed(std::uint16_t) noexcept {}
+    /// A server answered a handshake with this HTTP status instead of 101.
     void handshake_rejected(int) noexcept {}
+    /// A whole message was received, with its payload size (after decompression).
     void message_in(std::size_t) noexcept {}
+    /// A message was queued for sending, with its size.
     void message_out(std::size_t) noexcept {}
+    /// A send was refused at the send-queue cap (any queue_full_policy).
     void send_dropped() noexcept {}
+    /// A server's accept() failed (out of descriptors or memory). Optional: a
+    /// sink without it still compiles.
     void accept_failed() noexcept {}
 };
 
 /// Lock-free counters, safe to update from many threads and to read at any time.
+///
+/// Counters are read one by one (relaxed atomics): a set of them read together
+/// need not be consistent with one another.
+/// @par Thread safety
+/// Every member may be called from any thread.
 class counter_metrics {
 public:
-    static constexpr bool enabled = true;
+    static constexpr bool enabled = true; ///< true: the connections call it
 
+    /// One more open connection, and one more in total.
     void connection_opened() noexcept {
         open_.fetch_add(1, relaxed);
         total_.fetch_add(1, relaxed);
     }
+    /// One fewer open connection; one more close with `code`.
     void connection_closed(std::uint16_t code) noexcept {
         open_.fetch_sub(1, relaxed);
         closes_[close_slot(code)].fetch_add(1, relaxed);
     }
+    /// One more handshake refused with `status`.
     void handshake_rejected(int status) noexcept { rejected_[status_slot(status)].fetch_add(1, relaxed); }
+    /// One more message received, `bytes` more payload.
     void message_in(std::size_t bytes) noexcept {
         messages_in_.fetch_add(1, relaxed);
         bytes_in_.fetch_add(bytes, relaxed);
     }
+    /// One more message sent, `bytes` more.
     void message_out(std::size_t bytes) noexcept {
         messages_out_.fetch_add(1, relaxed);
         bytes_out_.fetch_add(bytes, relaxed);
     }
+    /// One more send refused at the queue cap.
     void send_dropped() noexcept { drops_.fetch_add(1, relaxed); }
+    /// One more failed accept().
     void accept_failed() noexcept { accept_failures_.fetch_add(1, relaxed); }
 
+    /// Connections open now.
     std::uint64_t open_connections() const noexcept { return open_.load(relaxed); }
+    /// Connections opened since the start.
     std::uint64_t total_connections() const noexcept { return total_.load(relaxed); }
+    /// Messages received.
     std::uint64_t messages_in() const noexcept { return messages_in_.load(relaxed); }
+    /// Messages queued for sending.
     std::uint64_t messages_out() const noexcept { return messages_out_.load(relaxed); }
+    /// Payload bytes received.
     std::uint64_t bytes_in() const noexcept { return bytes_in_.load(relaxed); }
+    /// Bytes queued for sending, as reported to message_out().
     std::uint64_t bytes_out() const noexcept { return bytes_out_.load(relaxed); }
+    /// Sends refused at the send-queue cap.
     std::uint64_t send_drops() const noexcept { return drops_.load(relaxed); }
+    /// Failed accept() calls.
     std::uint64_t accept_failures() const noexcept { return accept_failures_.load(relaxed); }
+    /// Connections closed with `code`. Codes 1000-1015 are counted each on
+    /// their own; 3000-4999 (application codes, RFC 6455 7.4.2) share one
+    /// counter, and every other code another.
     std::uint64_t closes(std::uint16_t code) const noexcept { return closes_[close_slot(code)].load(relaxed); }
+    /// Handshakes refused with `status`: each status of 400-599 on its own,
+    /// any other shares one counter.
     std::uint64_t rejected(int status) const noexcept { return rejected_[status_slot(status)].load(relaxed); }
 
     /// The counters in the Prometheus text exposition format (version 0.0.4),
     /// e.g. for an `on_http` route at /metrics.
+    /// @param prefix the start of every metric name (`duplex_connections_open`).
     std::string prometheus(const std::string& prefix = "duplex") const {
         std::string out;
         const auto metric = [&](const char* name, const char* type, const char* help, std::uint64_t value) {

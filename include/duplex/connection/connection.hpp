@@ -5,6 +5,7 @@
 #include <duplex/config.hpp>
 #include <duplex/config/asio.hpp>
 #include <duplex/config/macros.hpp>
+#include <duplex/connection/detail/complete_later.hpp>
 #include <duplex/connection/detail/operation_memory.hpp>
 #include <duplex/connection/detail/outbox.hpp>
 #include <duplex/connection/handlers.hpp>
@@ -90,6 +91,21 @@ public:
     /// shared frame (compressed once per deflate parameter set where no context
     /// takeover was negotiated); a client, which masks every frame, encodes it.
     void send(std::shared_ptr<const prepared_message> message, completion done = {});
+    /// Queue a message and complete `token` with (error_code) once it was
+    /// written or failed, the Asio way: a callback, asio::use_awaitable,
+    /// asio::deferred, use_future. The payload is copied (owned) at the call.
+    /// The completion runs on the token's associated executor, never inline.
+    template <class CompletionToken>
+    auto async_send(message_kind kind, std::string payload, CompletionToken&& token) {
+        return asio::async_initiate<CompletionToken, void(error_code)>(
+            [self = this->shared_from_this(), kind, p = std::move(payload)](auto handler) mutable {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                self->send(kind, p, [h, ex = asio::any_io_executor(self->get_executor())](error_code ec) mutable {
+                    detail::complete_later(std::move(*h), ex, ec);
+                });
+            },
+            token);
+    }
     /// Queue a frame built once by make_frame() for many connections (server role).
     void send_frame(shared_frame frame, completion done = {});
     void ping(std::string_view payload = {});

@@ -1,15 +1,18 @@
-// Topics (rooms) for server connections: subscribe, publish once to many,
-// MQTT-style wildcards, presence, and per-topic history for resume.
-//
-//   duplex::pubsub::broker rooms;                        // for duplex::server
-//   chat.on_open  = [&](auto& c) { rooms.subscribe(c, "room/general"); };
-//   chat.on_close = [&](auto& c, auto&) { rooms.unsubscribe_all(*c); };
-//   rooms.publish("room/general", duplex::message_kind::text, R"({"text":"hi"})");
-//
-// Every member function may be called from any thread. A publish frames the
-// message once (prepared_message) and queues that one buffer on every
-// subscriber; each connection's send-queue policy applies on its own, so a slow
-// subscriber fails, drops or is closed without holding up the others.
+/// @file
+/// Topics (rooms) for server connections: subscribe, publish once to many,
+/// MQTT-style wildcards, presence, and per-topic history for resume.
+///
+/// @code
+///   duplex::pubsub::broker rooms;                        // for duplex::server
+///   chat.on_open  = [&](auto& c) { rooms.subscribe(c, "room/general"); };
+///   chat.on_close = [&](auto& c, auto&) { rooms.unsubscribe_all(*c); };
+///   rooms.publish("room/general", duplex::message_kind::text, R"({"text":"hi"})");
+/// @endcode
+///
+/// Every member function may be called from any thread. A publish frames the
+/// message once (prepared_message) and queues that one buffer on every
+/// subscriber; each connection's send-queue policy applies on its own, so a slow
+/// subscriber fails, drops or is closed without holding up the others.
 #pragma once
 
 #include <duplex/connection/message.hpp>
@@ -34,38 +37,60 @@
 
 namespace duplex::pubsub {
 
+/// How a replay or resume went (basic_broker::replay(), basic_broker::resume()).
 enum class replay_status : std::uint8_t {
     ok,             ///< everything after the given sequence number was sent
     too_far_behind, ///< the history no longer reaches back that far (or the number is unknown): resync
     no_history,     ///< the topic keeps no history
 };
 
+/// The outcome of basic_broker::replay() and basic_broker::resume().
 struct replay_result {
-    replay_status status = replay_status::no_history;
-    std::size_t sent = 0;   ///< messages sent by the replay
-    std::uint64_t last = 0; ///< the topic's last sequence number
+    replay_status status = replay_status::no_history; ///< how it went
+    std::size_t sent = 0;                             ///< messages sent by the replay
+    std::uint64_t last = 0;                           ///< the topic's last sequence number
 };
 
+/// Topics and their subscribers, for connections of type `Connection` (a
+/// basic_connection; it needs `send(message_ptr)`).
+///
+/// Messages go out through each connection's own send queue: a publish
+/// returns once every subscriber has been handed the message, without waiting
+/// for any write. The broker keeps a shared_ptr to every subscribed
+/// connection until it unsubscribes, so call unsubscribe_all() from on_close.
+///
+/// Only exact topics have presence (on_join, on_leave, count(), members()) and
+/// history; a pattern subscription receives messages and nothing else.
+/// @par Thread safety
+/// Every member function may be called from any thread; one mutex guards the
+/// state, and no connection is called while it is held. Set on_join and
+/// on_leave before the broker is shared.
 template <class Connection>
 class basic_broker {
 public:
+    /// How the broker holds a subscriber.
     using connection_ptr = std::shared_ptr<Connection>;
+    /// A message framed once for every subscriber (prepared_message::make()).
     using message_ptr = std::shared_ptr<const prepared_message>;
     /// Presence events for exact topics (rooms): called on the thread that made
     /// the change, after the broker's lock is released, so they may publish.
     using presence_handler = std::function<void(const std::string& topic, const connection_ptr&)>;
 
+    /// A connection joined an exact topic (subscribe(), resume()).
     presence_handler on_join;
+    /// A connection left an exact topic (unsubscribe(), unsubscribe_all()).
     presence_handler on_leave;
 
+    /// An empty broker.
     basic_broker() = default;
     basic_broker(const basic_broker&) = delete;
     basic_broker& operator=(const basic_broker&) = delete;
 
     // ---- subscriptions -------------------------------------------------------
 
-    /// Subscribe `c` to a topic or a pattern ("chat/+", "prices/#"). Returns
-    /// false for an invalid pattern or when already subscribed.
+    /// Subscribe `c` to a topic or a pattern ("chat/+", "prices/#"); an exact
+    /// topic calls on_join. Returns false for a null `c`, an invalid pattern
+    /// or when already subscribed.
     bool subscribe(const connection_ptr& c, std::string_view pattern) {
         if (!c || !is_valid_pattern(pattern)) return false;
         {
@@ -76,7 +101,8 @@ public:
         return true;
     }
 
-    /// Returns false when `c` was not subscribed to `pattern`.
+    /// Undo subscribe() for `pattern`, as written there; an exact topic calls
+    /// on_leave. Returns false when `c` was not subscribed to `pattern`.
     bool unsubscribe(const connection_ptr& c, std::string_view pattern) {
         if (!c) return false;
         {
@@ -94,7 +120,9 @@ public:
         return true;
     }
 
-    /// Leave every topic (call it from on_close). Returns how many were left.
+    /// Leave every topic and pattern, and drop the broker's reference to `c`
+    /// (call it from on_close). on_leave runs for each exact topic. Returns
+    /// how many subscriptions ended.
     std::size_t unsubscribe_all(const Connection& c) {
         connection_ptr strong;
         std::vector<std::string> patterns;
@@ -124,21 +152,26 @@ public:
     // ---- publishing ----------------------------------------------------------
 
     /// Queue `message` on every connection subscribed to `topic` (exactly or
-    /// through a pattern), once each, except `except`. Returns how many
-    /// connections it was queued for (0 for an invalid topic name).
+    /// through a pattern), once each, except `except`. A topic that keeps
+    /// history numbers the message and keeps it.
+    /// @return how many connections it was handed to (0 for an invalid topic
+    /// name); each connection's queue policy may still refuse it.
     std::size_t publish(std::string_view topic, const message_ptr& message, const Connection* except = nullptr) {
         return publish_to(&topic, 1, message, except);
     }
+    /// Frame `payload` once as a message of `kind` and publish it, as above.
     std::size_t publish(std::string_view topic, message_kind kind, std::string_view payload,
                         const Connection* except = nullptr) {
         return publish(topic, prepared_message::make(kind, payload), except);
     }
-    /// One message to several topics: a connection in more than one of them gets it once.
+    /// One message to several topics: a connection in more than one of them
+    /// gets it once. Invalid topic names are skipped.
     std::size_t publish(const std::vector<std::string_view>& topics, const message_ptr& message,
                         const Connection* except = nullptr) {
         return publish_to(topics.data(), topics.size(), message, except);
     }
-    /// Every connection with at least one subscription.
+    /// Queue `message` on every connection with at least one subscription,
+    /// except `except`; no history is kept. Returns how many connections it was handed to.
     std::size_t publish_all(const message_ptr& message, const Connection* except = nullptr) {
         std::vector<connection_ptr> all;
         {
@@ -160,6 +193,8 @@ public:
     /// the payload (so the message can carry its number, which clients hand back
     /// to resume()). `make` runs under the broker's lock and must not call the
     /// broker. The topic keeps its counter from then on, subscribers or not.
+    /// @return the connections it was handed to, and the sequence number;
+    /// {0, 0} for an invalid topic name.
     template <class Make>
     std::pair<std::size_t, std::uint64_t> publish_sequenced(std::string_view topic, message_kind kind, Make&& make,
                                                             const Connection* except = nullptr) {
@@ -180,8 +215,10 @@ public:
     }
 
     /// Publish a message numbered elsewhere (e.g. by a backplane's shared
-    /// counter): it is kept in the topic's history under `sequence`, in order,
-    /// and the topic's counter moves up to it.
+    /// counter): it is kept in the topic's history under `sequence`, in order
+    /// (a number already there is not stored twice), and the topic's counter
+    /// moves up to it. Returns how many connections it was handed to (0 for
+    /// an invalid topic name).
     std::size_t publish_at(std::string_view topic, std::uint64_t sequence, const message_ptr& message,
                            const Connection* except = nullptr) {
         if (!is_valid_topic(topic)) return 0;
@@ -213,6 +250,7 @@ public:
         const auto it = exact_.find(topic);
         return it == exact_.end() || !it->second.subscribers ? 0 : it->second.subscribers->size();
     }
+    /// The connections subscribed to exactly `topic`, in subscription order (a copy).
     std::vector<connection_ptr> members(std::string_view topic) const {
         std::lock_guard<std::mutex> lock(mutex_);
         const auto it = exact_.find(topic);
@@ -230,7 +268,9 @@ public:
     // ---- history and resume --------------------------------------------------
 
     /// Keep the last `max_messages` messages published to `topic` (0: none),
-    /// each with its sequence number, for replay() and resume().
+    /// each with its sequence number, for replay() and resume(). Lowering it
+    /// drops the oldest at once. Setting 0 on a topic without subscribers
+    /// forgets the topic, its sequence counter included.
     void keep_history(std::string_view topic, std::size_t max_messages) {
         std::lock_guard<std::mutex> lock(mutex_);
         auto& t = exact_[std::string(topic)];
@@ -254,7 +294,11 @@ public:
         return it == exact_.end() ? 0 : it->second.sequence;
     }
 
-    /// Send `c` what `topic` received after sequence number `after`.
+    /// Send `c` what `topic` received after sequence number `after`, oldest first.
+    /// `c` must not be null when there is something to send.
+    /// @return ok with the count sent; too_far_behind when `after` is beyond the
+    /// last number or older than the history reaches (nothing is sent);
+    /// no_history when the topic keeps none.
     replay_result replay(const connection_ptr& c, std::string_view topic, std::uint64_t after) {
         std::vector<message_ptr> missed;
         replay_result r;
@@ -270,6 +314,12 @@ public:
     /// Subscribe `c` to `topic` and replay what it missed after `after`, as one
     /// step, so no message published meanwhile is lost. With too_far_behind the
     /// connection is subscribed but nothing is replayed: the client must resync.
+    ///
+    /// The replayed messages are queued after the lock is released, so a
+    /// message published concurrently from another thread may reach `c` before
+    /// them. on_join runs if `c` was not subscribed already.
+    /// @return as replay(); no_history, with nothing done, for a null `c` or
+    /// an invalid topic name.
     replay_result resume(const connection_ptr& c, std::string_view topic, std::uint64_t after) {
         if (!c || !is_valid_topic(topic)) return {};
         std::vector<message_ptr> missed;

@@ -1,23 +1,30 @@
 // duplex: requires redis
-// Scale-out through Redis: publishes made through the backplane reach the
-// subscribers of every server process sharing the Redis server, and room
-// presence is counted across processes. Link duplex::redis (hiredis).
-//
-//   duplex::pubsub::broker rooms;
-//   duplex::pubsub::redis_backplane<duplex::pubsub::broker> bus{io, rooms, {"127.0.0.1", 6379}};
-//   bus.on_error = [](error_code ec, const std::string& what) { log(what); };
-//   bus.start();
-//   bus.publish("room/general", duplex::message_kind::text, payload, c.get());
-//
-// Replies are parsed by hiredis's RESP reader over an Asio socket. When Redis
-// is down, local delivery goes on, remote publishes are counted as dropped,
-// on_error reports it, and the backplane reconnects with exponential backoff.
-//
-// Topics that keep history (broker.keep_history) keep it in Redis too: each
-// publish_sequenced() message is appended to a capped list, and resume() reads
-// it back when this process has not seen the topic's history yet (it started
-// after the messages were sent, e.g. a restarted server), so clients resume
-// across restarts.
+/// @file
+/// Scale-out through Redis: publishes made through the backplane reach the
+/// subscribers of every server process sharing the Redis server, and room
+/// presence is counted across processes. Link the CMake target `duplex::redis` (hiredis).
+///
+/// @code
+///   duplex::pubsub::broker rooms;
+///   duplex::pubsub::redis_backplane<duplex::pubsub::broker> bus{io, rooms, {"127.0.0.1", 6379}};
+///   bus.on_error = [](error_code ec, const std::string& what) { log(what); };
+///   bus.start();
+///   bus.publish("room/general", duplex::message_kind::text, payload, c.get());
+/// @endcode
+///
+/// Replies are parsed by hiredis's RESP reader over an Asio socket. When Redis
+/// is down, local delivery goes on, remote publishes are counted as dropped,
+/// on_error reports it, and the backplane reconnects with exponential backoff.
+///
+/// Topics that keep history (broker.keep_history) keep it in Redis too: each
+/// publish_sequenced() message is appended to a capped list, and resume() reads
+/// it back when this process has not seen the topic's history yet (it started
+/// after the messages were sent, e.g. a restarted server), so clients resume
+/// across restarts.
+///
+/// Keys, each under redis_options::prefix: `bus` (the Pub/Sub channel),
+/// `presence:<topic>` (a hash: node id -> local count), `seq:<topic>` (the
+/// shared counter), `history:<topic>` (the capped list).
 #pragma once
 
 #include <duplex/config/macros.hpp>
@@ -51,12 +58,18 @@
 
 namespace duplex::pubsub {
 
+/// Where Redis is and how to reconnect to it.
 struct redis_options {
+    /// The server's IP address; host names are not resolved (a name fails
+    /// every connect with asio::error::invalid_argument, reported to on_error).
     std::string host = "127.0.0.1";
-    std::uint16_t port = 6379;
+    std::uint16_t port = 6379; ///< the server's TCP port
     /// Prefix of every key and channel, so several applications can share a Redis.
     std::string prefix = "duplex:";
+    /// The wait before the first reconnect; it doubles after each failure, and
+    /// is back to this once a connection is up.
     std::chrono::milliseconds min_backoff{100};
+    /// The longest wait between reconnects.
     std::chrono::milliseconds max_backoff{5000};
 };
 
@@ -241,20 +254,40 @@ private:
 } // namespace detail
 
 /// Connects a broker (basic_broker<...>) to the other processes through Redis.
+///
+/// It holds two Redis connections, one subscribed to the bus channel and one
+/// for commands, and does its work on a strand of the io_context. Messages
+/// published through it carry this process's node_id(), so it skips its own
+/// when Redis echoes them back.
+/// @par Thread safety
+/// publish(), publish_sequenced(), resume(), global_count() and the
+/// accessors may be called from any thread. start() replaces the broker's
+/// on_join and on_leave, so call it once, before the broker is shared.
+/// @par Lifetime
+/// Queued work and Redis replies refer to the backplane, and the broker keeps
+/// calling it through on_join and on_leave, even after stop(): destroy it
+/// only after the io_context stopped running and the broker is no longer used.
 template <class Broker>
 class redis_backplane {
 public:
+    /// The broker's connection type, for publish()'s `except`.
     using connection_type = typename Broker::connection_ptr::element_type;
 
-    /// Called on the backplane's strand with what went wrong (connect failed,
-    /// connection lost, a command failed). Delivery to local subscribers goes on.
+    /// Called on the backplane's strand with what went wrong and a description.
+    /// The code is Asio's for a failed connect or a lost connection,
+    /// std::errc::protocol_error (generic category) for a reply hiredis cannot
+    /// parse, and empty when a command failed (Redis refused it, or the
+    /// connection ended before its reply; the text says which).
+    /// Delivery to local subscribers goes on.
     std::function<void(error_code, const std::string&)> on_error;
 
+    /// Ready to start(); nothing connects yet. `rooms` must outlive the backplane.
     redis_backplane(asio::io_context& io, Broker& rooms, redis_options options = {})
         : strand_(asio::make_strand(io)), timer_(strand_), broker_(rooms), options_(std::move(options)),
           node_(make_node_id()), channel_(options_.prefix + "bus"), backoff_(options_.min_backoff) {}
     redis_backplane(const redis_backplane&) = delete;
     redis_backplane& operator=(const redis_backplane&) = delete;
+    /// Calls stop().
     ~redis_backplane() { stop(); }
 
     /// Connect (and keep reconnecting); presence changes of the broker are
@@ -297,6 +330,10 @@ public:
 
     /// Publish to the local subscribers now, and through Redis to every other
     /// process's. Returns the number of local deliveries. Any thread.
+    ///
+    /// The message goes to Redis later, from the strand; when Redis is down
+    /// it is counted in dropped() and not sent again. `except` applies to this
+    /// process's subscribers only.
     std::size_t publish(std::string_view topic, message_kind kind, std::string_view payload,
                         const connection_type* except = nullptr) {
         const auto n = broker_.publish(topic, prepared_message::make(kind, payload), except);
@@ -309,6 +346,10 @@ public:
     /// message in its broker's history under that number (broker.publish_at),
     /// so a client can resume on any of them. Without Redis the number comes
     /// from the local broker. `make` runs on the backplane's strand.
+    ///
+    /// Nothing is published before this returns. Without Redis (down, or INCR
+    /// refused) the number comes from the local broker's counter, which other
+    /// processes do not share; when Redis is down that counts in dropped().
     template <class Make>
     void publish_sequenced(std::string_view topic, message_kind kind, Make make,
                            const connection_type* except = nullptr) {
@@ -340,6 +381,9 @@ public:
     /// resume on a server that restarted, or on one that joined later. `done`
     /// gets the outcome on the backplane's strand; nothing happens when `c`
     /// closed meanwhile (done gets no_history).
+    /// @param c must not be null; it needs `is_open()`.
+    /// @param done called as `done(replay_result)`. A history Redis could not
+    /// return is reported to on_error, and the local history is used.
     template <class Done>
     void resume(const typename Broker::connection_ptr& c, std::string_view topic, std::uint64_t after, Done done) {
         asio::post(strand_, [this, c, topic = std::string(topic), after, done = std::move(done)]() mutable {
@@ -361,7 +405,10 @@ public:
     }
 
     /// Members of `topic` across every process (from Redis); -1 when Redis is
-    /// unreachable. `done` runs on the backplane's strand.
+    /// unreachable or refuses. `done` runs on the backplane's strand.
+    ///
+    /// The sum of the counts each process stored; a process that ended without
+    /// stop() leaves its count behind.
     void global_count(std::string_view topic, std::function<void(long long)> done) {
         asio::post(strand_, [this, key = options_.prefix + "presence:" + std::string(topic), done = std::move(done)] {
             if (!cmd_ || !cmd_->connected()) return done(-1);
@@ -375,11 +422,15 @@ public:
         });
     }
 
+    /// True once both Redis connections are up and the bus channel is
+    /// subscribed; false again when either is lost.
     bool connected() const noexcept { return connected_.load(); }
     /// Publishes that could not be forwarded to Redis (it was down or refused them).
     std::uint64_t dropped() const noexcept { return dropped_.load(); }
     /// Messages received from other processes and delivered locally.
     std::uint64_t received() const noexcept { return received_.load(); }
+    /// This process's random id (16 hex digits): its field in the presence
+    /// hashes, and the sender of its messages on the bus.
     const std::string& node_id() const noexcept { return node_; }
 
 private:

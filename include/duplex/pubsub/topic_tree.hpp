@@ -1,7 +1,11 @@
-// Topic names and MQTT-style patterns: levels separated by '/', '+' matches
-// exactly one level, a final '#' matches the rest (zero or more levels).
-// topic_tree keeps values per pattern and finds every pattern matching a topic
-// by walking the topic's levels once, not by scanning the patterns.
+/// @file
+/// Topic names and MQTT-style patterns: levels separated by '/', '+' matches
+/// exactly one level, a final '#' matches the rest (zero or more levels).
+/// topic_tree keeps values per pattern and finds every pattern matching a topic
+/// by walking the topic's levels once, not by scanning the patterns.
+///
+/// Unlike MQTT, topics starting with '$' get no special treatment, and levels
+/// may be empty ("a//b" has three levels, the middle one empty).
 #pragma once
 
 #include <cstddef>
@@ -45,10 +49,15 @@ inline bool is_wildcard(std::string_view pattern) noexcept {
 }
 
 /// Patterns (valid per is_valid_pattern) to values of type T.
+///
+/// Each value is allocated on its own and keeps its address until erased.
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe (basic_broker guards its
+/// tree with its mutex).
 template <class T>
 class topic_tree {
 public:
-    /// The value for `pattern`, created empty when absent.
+    /// The value for `pattern`, value-initialised when absent.
     T& at(std::string_view pattern) {
         node* n = &root_;
         for_each_level(pattern, [&](std::string_view level) {
@@ -79,12 +88,14 @@ public:
     /// Remove the value for `pattern` and the branches left empty.
     void erase(std::string_view pattern) { erase_from(root_, pattern); }
 
-    /// Call fn(T&) for every pattern matching `topic`; each at most once.
+    /// Call fn(T&) for the value of every pattern matching `topic`, each at
+    /// most once, in no particular order. `fn` must not change the tree.
     template <class Fn>
     void match(std::string_view topic, Fn&& fn) const {
         match_from(root_, topic, false, fn);
     }
 
+    /// True when the tree holds no pattern.
     bool empty() const noexcept { return root_.children.empty() && !root_.value; }
 
 private:

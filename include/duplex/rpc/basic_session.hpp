@@ -115,6 +115,35 @@ struct limits {
     std::size_t max_id_length = 256;
 };
 
+namespace detail {
+template <class T>
+inline constexpr char type_tag = 0; // one address per type, without RTTI
+} // namespace detail
+
+/// Which connection a request or event came through, so that one registry
+/// shared by all connections can still act on the caller's (its user data,
+/// its subscriptions). Holds it weakly: a handler that replies later does not
+/// keep a closed connection alive.
+class caller {
+public:
+    caller() = default;
+    template <class Connection>
+    explicit caller(std::weak_ptr<Connection> c) noexcept
+        : connection_(std::move(c)), type_(&detail::type_tag<Connection>) {}
+
+    /// The calling connection as `Connection` (the server's or client's
+    /// connection_type); null when it is gone, or when it is of another type.
+    template <class Connection>
+    std::shared_ptr<Connection> connection() const noexcept {
+        if (type_ != &detail::type_tag<Connection>) return nullptr;
+        return std::static_pointer_cast<Connection>(connection_.lock());
+    }
+
+private:
+    std::weak_ptr<void> connection_;
+    const char* type_ = nullptr;
+};
+
 /// Replies to one request, now or later (asynchronous handlers), from any
 /// thread. Replying more than once, or after the connection closed, does nothing.
 template <class Codec>
@@ -122,7 +151,10 @@ class basic_responder {
 public:
     using value = typename Codec::value;
     basic_responder() = default;
-    explicit basic_responder(std::function<void(value, const basic_error<Codec>*)> send) : send_(std::move(send)) {}
+    explicit basic_responder(std::function<void(value, const basic_error<Codec>*)> send, caller from = {})
+        : send_(std::move(send)), from_(std::move(from)) {}
+    /// The connection the request came through.
+    const caller& from() const noexcept { return from_; }
     void reply(value result) {
         if (auto s = std::exchange(send_, nullptr)) s(std::move(result), nullptr);
     }
@@ -134,6 +166,7 @@ public:
 
 private:
     std::function<void(value, const basic_error<Codec>*)> send_;
+    caller from_;
 };
 
 /// Methods and events a side offers, shared by all its connections' sessions.
@@ -144,15 +177,16 @@ public:
     using responder = basic_responder<Codec>;
     using async_method = std::function<void(const value& params, responder reply)>;
     using ack = std::function<void(value)>;
-    using event_handler = std::function<void(const value& payload, ack acknowledge)>;
+    using event_handler = std::function<void(const value& payload, ack acknowledge, const caller& from)>;
 
-    /// A method with typed parameters and result: `fn(Params) -> Result`.
+    /// A method with typed parameters and result: `fn(Params) -> Result`, or
+    /// `fn(Params, const caller&) -> Result` to learn the calling connection.
     /// Parameters that do not convert to Params get -32602; a basic_rpc_error
     /// thrown by fn becomes its error object; another exception -32603.
     template <class Fn>
     void add(const std::string& name, Fn fn) {
         using params_type = std::decay_t<typename first_argument<decltype(&Fn::operator())>::type>;
-        methods_[name] = [fn = std::move(fn)](const value& params, responder reply) {
+        methods_[name] = [fn = std::move(fn)](const value& params, responder reply) mutable {
             std::optional<params_type> p;
             try {
                 p.emplace(Codec::template to<params_type>(params));
@@ -160,7 +194,10 @@ public:
                 return reply.fail(code::invalid_params, std::string("invalid params: ") + e.what());
             }
             try {
-                reply.reply(Codec::from(fn(std::move(*p))));
+                if constexpr (std::is_invocable_v<Fn&, params_type, const caller&>)
+                    reply.reply(Codec::from(fn(std::move(*p), reply.from())));
+                else
+                    reply.reply(Codec::from(fn(std::move(*p))));
             } catch (const basic_rpc_error<Codec>& e) {
                 reply.fail(e.code(), e.what(), e.data());
             } catch (const std::exception& e) {
@@ -169,11 +206,22 @@ public:
         };
     }
 
-    /// A method that replies through `reply`, now or later.
+    /// A method that replies through `reply`, now or later; `reply.from()`
+    /// tells the calling connection.
     void add_async(const std::string& name, async_method fn) { methods_[name] = std::move(fn); }
 
-    /// An event the peer may emit; `acknowledge(value)` answers when it asked for an ack.
-    void on(const std::string& event, event_handler fn) { events_[event] = std::move(fn); }
+    /// An event the peer may emit: `fn(payload, acknowledge)` or
+    /// `fn(payload, acknowledge, const caller&)`; `acknowledge(value)` answers
+    /// when the peer asked for an ack.
+    template <class Fn>
+    void on(const std::string& event, Fn fn) {
+        if constexpr (std::is_invocable_v<Fn&, const value&, ack, const caller&>)
+            events_[event] = std::move(fn);
+        else
+            events_[event] = [fn = std::move(fn)](const value& payload, ack acknowledge, const caller&) mutable {
+                fn(payload, std::move(acknowledge));
+            };
+    }
 
     const async_method* find(std::string_view name) const {
         const auto it = methods_.find(name);
@@ -193,6 +241,14 @@ private:
     };
     template <class C, class R, class A>
     struct first_argument<R (C::*)(A)> {
+        using type = A;
+    };
+    template <class C, class R, class A, class B>
+    struct first_argument<R (C::*)(A, B) const> {
+        using type = A;
+    };
+    template <class C, class R, class A, class B>
+    struct first_argument<R (C::*)(A, B)> {
         using type = A;
     };
 
@@ -417,20 +473,22 @@ private:
         const value params_value = params ? *params : value{};
 
         // The reply path: nothing for a notification.
-        responder reply;
+        responder reply({}, caller(connection_));
         if (id) {
             if (incoming_ >= limits_.max_pending)
                 return answer(batch, error_object(reply_id, code::too_many_pending, "too many pending requests"));
             ++incoming_;
-            reply = responder([weak = this->weak_from_this(), reply_id, batch](value r, const error* e) {
-                auto self = weak.lock();
-                if (!self) return;
-                asio::dispatch(self->executor_, [self, reply_id, batch, r = std::move(r),
-                                                 e = e ? std::optional<error>(*e) : std::nullopt]() mutable {
-                    --self->incoming_;
-                    self->answer(batch, e ? error_object(reply_id, *e) : result_object(reply_id, std::move(r)));
-                });
-            });
+            reply = responder(
+                [weak = this->weak_from_this(), reply_id, batch](value r, const error* e) {
+                    auto self = weak.lock();
+                    if (!self) return;
+                    asio::dispatch(self->executor_, [self, reply_id, batch, r = std::move(r),
+                                                     e = e ? std::optional<error>(*e) : std::nullopt]() mutable {
+                        --self->incoming_;
+                        self->answer(batch, e ? error_object(reply_id, *e) : result_object(reply_id, std::move(r)));
+                    });
+                },
+                caller(connection_));
         }
         if (*name == "rpc.emit") return dispatch_event(params_value, std::move(reply), batch);
         const auto* fn = methods_ ? methods_->find(*name) : nullptr;
@@ -439,7 +497,7 @@ private:
             return answer(batch, value{});
         }
         if (!id) {
-            (*fn)(params_value, responder()); // a notification runs for its effect
+            (*fn)(params_value, std::move(reply)); // a notification runs for its effect, with no reply
             return answer(batch, value{});
         }
         (*fn)(params_value, std::move(reply));
@@ -482,7 +540,8 @@ private:
         const bool acked = static_cast<bool>(reply);
         const value* data = Codec::member(params, "data");
         auto shared = std::make_shared<responder>(std::move(reply));
-        (*handler)(data ? *data : value{}, [shared](value ack_value) { shared->reply(std::move(ack_value)); });
+        (*handler)(
+            data ? *data : value{}, [shared](value ack_value) { shared->reply(std::move(ack_value)); }, shared->from());
         if (!acked) answer(batch, value{});
     }
 

@@ -1,6 +1,8 @@
 // duplex: requires tls
-// TLS contexts for wss:// servers and clients (OpenSSL through asio::ssl):
-// TLS 1.2 or later, ALPN http/1.1, peer verification for clients.
+/// @file
+/// TLS contexts for wss:// servers and clients (OpenSSL through asio::ssl):
+/// TLS 1.2 or later, ALPN http/1.1, peer verification for clients.
+/// Link the CMake target `%duplex::tls`.
 #pragma once
 
 #include <duplex/config/asio_ssl.hpp>
@@ -12,6 +14,7 @@
 
 namespace duplex {
 
+/// Ready-made asio::ssl::context objects for transport::tls.
 namespace tls {
 
 namespace detail {
@@ -31,7 +34,13 @@ inline int select_http11(SSL*, const unsigned char** out, unsigned char* out_len
 } // namespace detail
 
 /// A server context for a PEM certificate chain and private key, TLS 1.2 or
-/// later, ALPN http/1.1. Throws system_error when the files are unusable.
+/// later. ALPN selects http/1.1 when the client offers it (RFC 6455 4.1: the
+/// upgrade is HTTP/1.1) and is left out otherwise. Clients are not asked for
+/// certificates; call set_verify_mode() on the result for that.
+/// @param certificate_chain_file PEM: the server's certificate first, then intermediates.
+/// @param private_key_file PEM, unencrypted.
+/// @throws system_error (asio::error::get_ssl_category()) when a file cannot be
+/// read or does not parse.
 inline asio::ssl::context make_server_context(const std::string& certificate_chain_file,
                                               const std::string& private_key_file) {
     asio::ssl::context context(asio::ssl::context::tls_server);
@@ -45,7 +54,8 @@ inline asio::ssl::context make_server_context(const std::string& certificate_cha
 }
 
 /// A server context from a PEM certificate chain and key held in memory (e.g.
-/// generated at start). Throws system_error when they are unusable.
+/// generated at start); otherwise as make_server_context().
+/// @throws system_error (asio::error::get_ssl_category()) when they do not parse.
 inline asio::ssl::context make_server_context_from_pem(const std::string& certificate_chain_pem,
                                                        const std::string& private_key_pem) {
     asio::ssl::context context(asio::ssl::context::tls_server);
@@ -58,8 +68,11 @@ inline asio::ssl::context make_server_context_from_pem(const std::string& certif
     return context;
 }
 
-/// A client context that verifies servers against the system's trust store, or
-/// against `ca_file` (PEM) when given. Host names are checked per connection.
+/// A client context that verifies servers (verify_peer) against the system's
+/// trust store, or against `ca_file` (PEM) when given, and offers ALPN
+/// http/1.1. The host name is set per connection, by tls_stream::async_handshake().
+/// @throws system_error (asio::error::get_ssl_category()) when `ca_file`
+/// cannot be read, or the default trust store cannot be set.
 inline asio::ssl::context make_client_context(const std::string& ca_file = {}) {
     asio::ssl::context context(asio::ssl::context::tls_client);
     context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |

@@ -1,19 +1,20 @@
 // duplex: requires tls
-// A TLS stream over an Asio stream socket, through OpenSSL with a BIO of our own.
-//
-// Why not asio::ssl::stream: it moves ciphertext through 17 KiB buffers, so a
-// large message costs one receive call and one event-loop turn per 16 KiB
-// record (100 x 1 MiB wss echo: receive windows closed long enough for TCP's
-// persist timer, p99 about 1 s), and each connection holds four 17 KiB buffers
-// while it waits. This stream receives as much as the reader asked for in one
-// call, hands out every record that arrived in one completion, encrypts a whole
-// write before one send, and gives every buffer back when its connection parks
-// (release_buffers(), OpenSSL's included).
-//
-// One read and one write may be outstanding at a time, from one strand, as with
-// any Asio stream. Errors are those of asio::ssl::stream: asio::error::eof after
-// the peer's close_notify, asio::ssl::error::stream_truncated when the TCP stream
-// ends without it, OpenSSL's reason in asio::error::get_ssl_category() otherwise.
+/// @file
+/// A TLS stream over an Asio stream socket, through OpenSSL with a BIO of our own.
+///
+/// Why not asio::ssl::stream: it moves ciphertext through 17 KiB buffers, so a
+/// large message costs one receive call and one event-loop turn per 16 KiB
+/// record (100 x 1 MiB wss echo: receive windows closed long enough for TCP's
+/// persist timer, p99 about 1 s), and each connection holds four 17 KiB buffers
+/// while it waits. This stream receives as much as the reader asked for in one
+/// call, hands out every record that arrived in one completion, encrypts a whole
+/// write before one send, and gives every buffer back when its connection parks
+/// (release_buffers(), OpenSSL's included).
+///
+/// One read and one write may be outstanding at a time, from one strand, as with
+/// any Asio stream. Errors are those of asio::ssl::stream: asio::error::eof after
+/// the peer's close_notify, asio::ssl::error::stream_truncated when the TCP stream
+/// ends without it, OpenSSL's reason in asio::error::get_ssl_category() otherwise.
 #pragma once
 
 #include <duplex/config/asio_ssl.hpp>
@@ -132,26 +133,57 @@ struct tls_waiter_for final : tls_waiter {
 
 /// A TLS stream over `Socket` (an asio::basic_stream_socket), made from an
 /// asio::ssl::context: the context's certificate, key, verify mode, trust
-/// store and callbacks apply.
+/// store and callbacks apply. TLS renegotiation is refused.
+///
+/// Its async_read_some() and async_write_some() take callback handlers, not
+/// completion tokens; asio::async_read() and asio::async_write() work over
+/// them. Completions never run inside the initiating call; they run on the
+/// socket's executor, not on an executor associated with the handler.
+///
+/// Copies share one TLS session (the state is reference-counted), so a copy is
+/// another handle to the same stream, not a second stream.
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe; one strand drives the stream,
+/// with at most one read and one write outstanding.
 template <class Socket>
 class tls_stream {
 public:
+    /// The socket the ciphertext goes through.
     using next_layer_type = Socket;
+    /// The socket's lowest layer (the socket itself for a basic_stream_socket).
     using lowest_layer_type = typename Socket::lowest_layer_type;
+    /// The socket's executor; completions run on it.
     using executor_type = typename Socket::executor_type;
+    /// OpenSSL's connection object.
     using native_handle_type = SSL*;
 
+    /// Take over a connected `socket` and make an SSL object from `context`
+    /// (OpenSSL keeps its own reference to the context). No I/O happens until
+    /// async_handshake().
+    /// @throws system_error (asio::error::get_ssl_category()) when OpenSSL
+    /// cannot make the SSL object or its BIO.
     tls_stream(Socket&& socket, asio::ssl::context& context)
         : impl_(std::make_shared<impl>(std::move(socket), context)) {}
 
+    /// The socket's executor.
     executor_type get_executor() noexcept { return impl_->socket.get_executor(); }
+    /// The socket under the stream.
     Socket& next_layer() noexcept { return impl_->socket; }
+    /// The socket's lowest layer: cancel() or close() it to end pending operations.
     lowest_layer_type& lowest_layer() noexcept { return impl_->socket.lowest_layer(); }
+    /// OpenSSL's SSL object, e.g. to read the peer certificate after the handshake.
     SSL* native_handle() noexcept { return impl_->ssl; }
 
     /// Run the TLS handshake. A client with a non-empty `host` sends it as SNI
     /// (names only, RFC 6066 3) and, when the context verifies peers, checks
-    /// the certificate against it (RFC 6125 rules, through OpenSSL).
+    /// the certificate against it (RFC 6125 rules, through OpenSSL); an IP
+    /// address is checked against the certificate's IP addresses instead.
+    /// @param server true to accept (server side), false to connect.
+    /// @param host the name the client expects; ignored when `server`.
+    /// @param handler called as `handler(error_code)`: OpenSSL's reason in
+    /// asio::error::get_ssl_category() (a certificate or host name that fails
+    /// verification, no common protocol version), stream_truncated when the
+    /// peer closes the TCP stream, or the socket's error.
     template <class Handler>
     void async_handshake(bool server, const std::string& host, Handler&& handler) {
         auto& s = *impl_;
@@ -189,12 +221,26 @@ public:
     /// True while ciphertext is being sent (or waits to be).
     bool sending() const noexcept { return impl_->sending || !impl_->buffers.out.empty(); }
 
+    /// Read plaintext into the first buffer of `buffers` (the others are not
+    /// used): every record already received, up to the buffer's size, in one
+    /// completion. With none, one receive from the socket asks for as much
+    /// ciphertext as the buffer can hold (16 KiB at least).
+    /// @param handler called as `handler(error_code, std::size_t bytes)`:
+    /// asio::error::eof after the peer's close_notify, stream_truncated when
+    /// the TCP stream ends without it, OpenSSL's reason otherwise, or the
+    /// socket's error (operation_aborted after cancel()).
     template <class MutableBufferSequence, class Handler>
     void async_read_some(const MutableBufferSequence& buffers, Handler&& handler) {
         const asio::mutable_buffer b = *asio::buffer_sequence_begin(buffers);
         impl_->read_step(b, std::forward<Handler>(handler), true);
     }
 
+    /// Encrypt up to 256 KiB of `buffers` (small pieces gathered into full
+    /// records) and send the ciphertext in one write. The handler runs once
+    /// all of it has been sent.
+    /// @param handler called as `handler(error_code, std::size_t bytes)` with
+    /// the plaintext bytes taken, 0 on error. After a failed send, every later
+    /// write fails with that send's error.
     template <class ConstBufferSequence, class Handler>
     void async_write_some(const ConstBufferSequence& buffers, Handler&& handler) {
         impl_->write(buffers, std::forward<Handler>(handler));
