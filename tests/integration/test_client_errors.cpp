@@ -9,6 +9,7 @@
 #include "support/asio.hpp"
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -30,9 +31,14 @@ duplex::error_code connect_error(asio::io_context& io, Client& client, const std
         if (opened) *opened = true;
         c->close();
     };
-    h.on_error = [&](const auto&, duplex::error_code ec) { error = ec; };
-    client.connect(url, h);
+    const void* reported = nullptr;
+    h.on_error = [&](const auto& c, duplex::error_code ec) {
+        error = ec;
+        reported = c.get();
+    };
+    const auto attempt = client.connect(url, h);
     io.run_for(10s);
+    if (error) CHECK(reported == attempt.get()); // on_error names the attempt connect() returned
     return error;
 }
 
@@ -80,6 +86,69 @@ TEST_CASE("a client's connect fails with error::bad_url for a URL it cannot use"
         CHECK(error == duplex::error::bad_url);
         CHECK(error != duplex::condition::handshake_failed);
     }
+}
+
+TEST_CASE("on_error names the failed attempt: the connection connect() returned", "[integration][errors]") {
+    duplex_test::io_thread thread;
+    duplex::server server{thread.io};
+    duplex_test::stop_before_destruction stop_first{thread};
+    server.route("/ok").on_open = [](const auto&) {};
+    REQUIRE_FALSE(server.listen(0, "127.0.0.1"));
+    std::uint16_t closed_port = 0;
+    {
+        asio::io_context probe;
+        asio::ip::tcp::acceptor a(probe, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        closed_port = a.local_endpoint().port(); // nothing listens there once `a` is gone
+    }
+
+    asio::io_context io{1};
+    duplex::client client{io};
+    std::map<const void*, duplex::error_code> errors;
+    std::vector<const void*> opened;
+    duplex::client::handlers_type h;
+    h.on_open = [&](const auto& c) {
+        opened.push_back(c.get());
+        c->close();
+    };
+    h.on_error = [&](const auto& c, duplex::error_code ec) {
+        REQUIRE(c);
+        errors[c.get()] = ec;
+    };
+    const auto refused = client.connect("ws://127.0.0.1:" + std::to_string(closed_port) + "/", h);
+    const auto bad = client.connect("ws://[::1/", h);
+    const auto good = client.connect("ws://127.0.0.1:" + std::to_string(server.port()) + "/ok", h);
+    REQUIRE(refused);
+    REQUIRE(bad);
+    REQUIRE(good);
+    CHECK_FALSE(refused->is_open()); // not yet connected
+    io.run_for(10s);
+    CHECK(errors.size() == 2);
+    CHECK(errors[refused.get()] == asio::error::connection_refused);
+    CHECK(errors[bad.get()] == duplex::error::bad_url);
+    CHECK(opened == std::vector<const void*>{good.get()});
+    duplex::error_code late; // a failed attempt stays ended
+    refused->async_send(duplex::message_kind::text, "x", [&](duplex::error_code ec) { late = ec; });
+    io.restart();
+    io.run_for(5s);
+    CHECK(late == duplex::error::closed);
+}
+
+TEST_CASE("close() before the connection opens ends the attempt quietly", "[integration][errors]") {
+    scripted_http_server silent(""); // accepts, never answers
+    asio::io_context io{1};
+    duplex::client client{io};
+    int errors = 0, opens = 0;
+    duplex::client::handlers_type h;
+    h.on_open = [&](const auto&) { ++opens; };
+    h.on_error = [&](const auto&, duplex::error_code) { ++errors; };
+    // Closed at once (before even the TCP connect), and one closed while its TCP connect is under way.
+    client.connect("ws://127.0.0.1:" + std::to_string(silent.port()) + "/", h)->close();
+    const auto later = client.connect("ws://127.0.0.1:" + std::to_string(silent.port()) + "/", h);
+    asio::post(io, [later] { later->abort(); });
+    io.run_for(10s);
+    CHECK(io.stopped()); // ran out of work: no timer or socket operation was left behind
+    CHECK(errors == 0);
+    CHECK(opens == 0);
 }
 
 TEST_CASE("a refused handshake is error::handshake_failed, with the status", "[integration][errors]") {

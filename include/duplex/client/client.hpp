@@ -50,59 +50,67 @@ public:
     /// the host name of every URL is verified against the certificate and sent as SNI.
     basic_client(asio::io_context& io, tls_context_type& context) : io_(io), tls_context_(&context) {}
 
-    /// Connect to `url` (ws://host:port/path?query). on_open runs once the
-    /// handshake succeeded; on_error reports a failed connect or handshake
-    /// (error::bad_url, error::timeout, error::handshake_failed, error::bad_response
-    /// or the socket's error).
-    void connect(const std::string& url_text, handlers_type handlers, client_options options = {}) {
+    /// Connect to `url` (ws://host:port/path?query, wss://, ws+unix:). Returns
+    /// the connection at once, before it is connected: on_open runs with it
+    /// once the handshake succeeded; on_error reports with it, never with a
+    /// null pointer, a failed attempt (error::bad_url, error::timeout,
+    /// error::handshake_failed with handshake_status(), error::bad_response, or
+    /// the socket's or TLS layer's error). close() or abort() while it is still
+    /// connecting (resolving, TCP, proxy tunnel) ends the attempt quietly; once
+    /// the TLS or WebSocket handshake has started, on_error gets error::closed.
+    connection_ptr connect(const std::string& url_text, handlers_type handlers, client_options options = {}) {
+        const auto executor = detail::make_executor<Config>(io_);
+        auto c = std::make_shared<connection_type>(
+            executor, transport_type::template make_stream<executor_type>(executor, tls_context_));
+        access::attach(*c, nullptr, nullptr, &metrics_);
+        auto state = std::make_shared<connect_state>(io_, executor, c, std::move(handlers), std::move(options));
         const auto u = parse_url(url_text);
         if (!u || u->secure != transport_type::secure || u->unix_socket != is_unix) {
-            asio::post(io_, [h = std::move(handlers)] {
-                if (h.on_error) h.on_error(nullptr, make_error_code(error::bad_url));
-            });
-            return;
+            asio::post(executor, [state] { fail(state, make_error_code(error::bad_url)); });
+            return c;
         }
-        auto state = std::make_shared<connect_state>(io_, *u, std::move(handlers), std::move(options));
-        state->tls_context = tls_context_;
-        state->metrics = &metrics_;
+        state->target = *u;
         state->timer.expires_after(Config::connect_timeout);
         state->timer.async_wait([state](error_code ec) {
-            if (!ec && !state->done) {
-                state->done = true;
-                state->resolver.cancel();
-                error_code ignored;
-                state->socket.close(ignored);
-                if (state->handlers.on_error) state->handlers.on_error(nullptr, make_error_code(error::timeout));
-            }
+            if (ec || state->done) return;
+            state->resolver.cancel();
+            fail(state, make_error_code(error::timeout));
         });
         const auto connected = [state](error_code ec) {
-            if (state->done) return;
+            if (abandoned(state)) return;
             if (ec) return fail(state, ec);
             state->done = true;
             state->timer.cancel();
             start(state);
         };
-        if constexpr (is_unix) {
-            state->socket.async_connect(typename transport_type::protocol::endpoint(u->host), connected);
-        } else {
-            std::string host = u->host, port = std::to_string(u->port);
-            if (!state->options.proxy.empty()) {
-                const auto proxy = parse_url(state->options.proxy);
-                if (!proxy || proxy->secure) return fail(state, make_error_code(error::bad_url));
-                host = proxy->host;
-                port = std::to_string(proxy->port);
+        asio::dispatch(executor, [state, connected, u = *u] {
+            if (abandoned(state)) return;
+            if constexpr (is_unix) {
+                socket(state).async_connect(typename transport_type::protocol::endpoint(u.host), connected);
+            } else {
+                std::string host = u.host, port = std::to_string(u.port);
+                if (!state->options.proxy.empty()) {
+                    const auto proxy = parse_url(state->options.proxy);
+                    if (!proxy || proxy->secure) return fail(state, make_error_code(error::bad_url));
+                    host = proxy->host;
+                    port = std::to_string(proxy->port);
+                }
+                const auto tcp_connected = [state, connected](error_code ec) {
+                    if (abandoned(state) || ec || state->options.proxy.empty()) return connected(ec);
+                    tunnel(state, connected);
+                };
+                state->resolver.async_resolve(
+                    host, port,
+                    asio::bind_executor(
+                        state->executor, [state, connected = tcp_connected](error_code ec, auto results) {
+                            if (abandoned(state)) return;
+                            if (ec) return fail(state, ec);
+                            asio::async_connect(socket(state), results,
+                                                [connected](error_code ec2, const auto&) { connected(ec2); });
+                        }));
             }
-            const auto tcp_connected = [state, connected](error_code ec) {
-                if (state->done || ec || state->options.proxy.empty()) return connected(ec);
-                tunnel(state, connected);
-            };
-            state->resolver.async_resolve(host, port, [state, connected = tcp_connected](error_code ec, auto results) {
-                if (state->done) return;
-                if (ec) return fail(state, ec);
-                asio::async_connect(state->socket, results,
-                                    [connected](error_code ec2, const auto&) { connected(ec2); });
-            });
-        }
+        });
+        return c;
     }
 
     /// The io_context's executor (where connect() reports failures).
@@ -115,21 +123,36 @@ private:
     static constexpr bool is_unix = !std::is_same_v<typename transport_type::protocol, asio::ip::tcp>;
     using executor_type = typename connection_type::executor_type;
 
+    using socket_type = typename connection_type::socket_type;
+    using access = detail::connection_access;
+
+    // One connect attempt. Everything here runs on the connection's executor.
     struct connect_state {
-        connect_state(asio::io_context& io, url u, handlers_type h, client_options o)
-            : executor(detail::make_executor<Config>(io)), resolver(io), socket(executor), timer(io),
-              target(std::move(u)), handlers(std::move(h)), options(std::move(o)) {}
+        connect_state(asio::io_context& io, executor_type ex, connection_ptr c, handlers_type h, client_options o)
+            : executor(ex), resolver(io), timer(ex), connection(std::move(c)), handlers(std::move(h)),
+              options(std::move(o)) {}
         executor_type executor;
         asio::ip::tcp::resolver resolver;
-        typename connection_type::socket_type socket;
         asio::steady_timer timer;
+        connection_ptr connection; // not yet connected; its stream's lowest layer is the socket
         url target;
         handlers_type handlers;
         client_options options;
-        tls_context_type* tls_context = nullptr;
-        typename Config::metrics* metrics = nullptr;
         bool done = false;
     };
+
+    static auto& socket(const std::shared_ptr<connect_state>& state) noexcept {
+        return transport_type::lowest_layer(state->connection->stream());
+    }
+    // The attempt ended: it failed, or the user closed the connection before it opened.
+    static bool abandoned(const std::shared_ptr<connect_state>& state) {
+        if (state->done) return true;
+        if (access::handshaking(*state->connection)) return false;
+        state->done = true;
+        state->resolver.cancel();
+        state->timer.cancel();
+        return true;
+    }
 
     // Ask the proxy for a tunnel to the target (RFC 9110 9.3.6) and wait for its 2xx.
     template <class Then>
@@ -143,7 +166,7 @@ private:
                 request += name + ": " + value + "\r\n";
         request += "\r\n";
         auto text = std::make_shared<std::string>(std::move(request));
-        asio::async_write(state->socket, asio::buffer(*text), [state, text, then](error_code ec, std::size_t) {
+        asio::async_write(socket(state), asio::buffer(*text), [state, text, then](error_code ec, std::size_t) {
             if (state->done) return;
             if (ec) return then(ec);
             read_tunnel_response(state, std::make_shared<handshake::response_parser>(), then);
@@ -155,7 +178,7 @@ private:
                                      std::shared_ptr<handshake::response_parser> parser, Then then) {
         // One byte at a time: nothing after the proxy's header block may be consumed.
         auto byte = std::make_shared<char>();
-        asio::async_read(state->socket, asio::buffer(byte.get(), 1),
+        asio::async_read(socket(state), asio::buffer(byte.get(), 1),
                          [state, parser, byte, then](error_code ec, std::size_t) {
                              if (state->done) return;
                              if (ec) return then(ec);
@@ -168,16 +191,16 @@ private:
                          });
     }
 
+    // The attempt failed: the connection ends and reports `ec` to on_error.
     static void fail(const std::shared_ptr<connect_state>& state, error_code ec) {
+        if (state->done) return;
         state->done = true;
         state->timer.cancel();
-        if (state->handlers.on_error) state->handlers.on_error(nullptr, ec);
+        access::fail(*state->connection, std::make_shared<const handlers_type>(std::move(state->handlers)), ec);
     }
 
     static void start(const std::shared_ptr<connect_state>& state) {
-        auto c = std::make_shared<connection_type>(state->executor, transport_type::template wrap<executor_type>(
-                                                                        std::move(state->socket), state->tls_context));
-        detail::connection_access::attach(*c, nullptr, nullptr, state->metrics);
+        const auto& c = state->connection;
         protocol::client_upgrade_options upgrade;
         upgrade.request.host = state->target.host_header();
         upgrade.request.target = state->target.target;
@@ -188,11 +211,8 @@ private:
         upgrade.accept_extensions = std::move(state->options.accept_extensions);
         auto limits = session_limits<Config>();
         if (state->options.max_message_size) limits.max_message_size = state->options.max_message_size;
-        asio::dispatch(state->executor, [c, upgrade = std::move(upgrade),
-                                         h = std::make_shared<const handlers_type>(std::move(state->handlers)), limits,
-                                         host = state->target.host]() mutable {
-            detail::connection_access::start_client(*c, std::move(upgrade), std::move(h), limits, host);
-        });
+        access::start_client(*c, std::move(upgrade), std::make_shared<const handlers_type>(std::move(state->handlers)),
+                             limits, state->target.host);
     }
 
     asio::io_context& io_;

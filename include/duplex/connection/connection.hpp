@@ -1,5 +1,8 @@
-// One WebSocket connection on an Asio stream: the session (protocol), a read
-// loop, a write queue with gather writes, and timers.
+/// @file
+/// One WebSocket connection on an Asio stream: the sans-I/O session, a read
+/// loop, a send queue with gather writes, and the handshake, keepalive and
+/// close timers. Servers and clients make them (duplex/server.hpp,
+/// duplex/client.hpp); applications use the shared pointer their handlers get.
 #pragma once
 
 #include <duplex/config.hpp>
@@ -53,48 +56,93 @@ struct transport_of<Config, std::void_t<typename Config::transport>> {
 
 } // namespace detail
 
-/// A connection of a server or client described by Config (see duplex/config.hpp).
-/// All public member functions are safe to call from any thread.
-
+/// A WebSocket connection of a server or client described by Config (see
+/// duplex/config.hpp), always held by a shared_ptr (ptr).
+///
+/// Sends are queued: a send function returns at once and an optional
+/// completion reports when the bytes were written, or why not. A send that
+/// would push the queue past Config::send_queue_limit is handled by
+/// Config::on_queue_full (fail, drop, or close with 1008).
+///
+/// @par Thread safety
+/// The send functions, ping(), close() and abort() may be called from any
+/// thread: they run on the connection's executor, inline when already on it,
+/// posted otherwise, so sends made from one thread keep their order. The
+/// accessors for handshake results (target(), subprotocol(), extension(), ...)
+/// are fixed before on_open and may be read from any thread after it. data()
+/// and stream() are not synchronized. Handlers of one connection never run
+/// concurrently. When the io_context runs on several threads,
+/// Config::multi_threaded must be true (each connection then gets a strand).
 template <class Config>
 class basic_connection : public std::enable_shared_from_this<basic_connection<Config>>, private detail::deadline_owner {
 public:
+    /// The Config the connection was made with.
     using config_type = Config;
+    /// server_role or client_role: whether frames sent are masked (RFC 6455 5.1, 5.3).
     using role = typename Config::role;
+    /// The per-connection state (Config::user_data), reached with data().
     using user_data_type = typename Config::user_data;
+    /// Config::transport, or transport::tcp when the Config names none.
     using transport_type = typename detail::transport_of<Config>::type;
+    /// The executor every handler runs on: the io_context's, or a strand of it
+    /// when Config::multi_threaded.
     using executor_type = detail::executor_for<Config>;
+    /// The transport's socket (TCP or Unix domain), under any TLS layer.
     using socket_type = typename transport_type::template socket<executor_type>;
+    /// What the connection reads and writes: the socket, or a TLS stream over it.
     using stream_type = typename transport_type::template stream<executor_type>;
+    /// How connections are held and passed to handlers.
     using ptr = std::shared_ptr<basic_connection>;
+    /// The metrics sink type (Config::metrics); the owning server's or client's sink counts this connection.
     using metrics_type = typename Config::metrics;
+    /// The handler set a route or a client connect gives the connection.
     using handlers_type = connection_handlers<basic_connection>;
+    /// Reports the outcome of one send, once: an empty error_code once its
+    /// bytes were written, else why it was not sent.
     using completion = std::function<void(error_code)>;
     /// A pre-framed message shared by many connections (see make_frame()).
     using shared_frame = std::shared_ptr<const std::string>;
 
+    /// A connection over `stream`, running on `executor`. basic_server and
+    /// basic_client make and start connections; one made directly never starts.
     basic_connection(executor_type executor, stream_type stream);
     basic_connection(const basic_connection&) = delete;
     basic_connection& operator=(const basic_connection&) = delete;
     ~basic_connection();
 
-    /// Queue a text message. `done` (optional) runs once it was written or failed.
+    /// Queue a text message (RFC 6455 5.6); see send() for `done` and the errors.
     void send_text(std::string_view text, completion done = {}) { send(message_kind::text, text, std::move(done)); }
-    /// Queue a binary message.
+    /// Queue a binary message; see send() for `done` and the errors.
     void send_binary(std::string_view bytes, completion done = {}) {
         send(message_kind::binary, bytes, std::move(done));
     }
-    /// Queue a message of either kind. `compress` false sends it uncompressed even
-    /// when permessage-deflate was negotiated (e.g. already-compressed media).
+    /// Queue a message of either kind, as one frame. The payload is copied
+    /// (or, on a server, written straight from it when large; see
+    /// Config::direct_write_size), so it need not outlive the call.
+    /// @param compress false sends it uncompressed even when permessage-deflate
+    /// was negotiated (e.g. already-compressed media).
+    /// @param done optional; runs once on the connection's executor, with an
+    /// empty error_code once the message was written, or with:
+    /// - error::closed: the connection is not open (still in its handshake,
+    ///   closing, or ended); also every completion still queued when it ends;
+    /// - error::invalid_utf8: a text message that is not UTF-8 (RFC 6455
+    ///   8.1), unless validate_utf8 was turned off;
+    /// - error::send_queue_full or error::send_dropped, by Config::on_queue_full;
+    /// - the transport's error when the write failed.
+    ///
+    /// Called on the connection's executor (from a handler), `done` may run
+    /// before send() returns.
     void send(message_kind kind, std::string_view payload, completion done = {}, bool compress = true);
     /// Queue a message prepared once for many connections: a server queues the
     /// shared frame (compressed once per deflate parameter set where no context
-    /// takeover was negotiated); a client, which masks every frame, encodes it.
+    /// takeover was negotiated, RFC 7692 7.1.1); a client, which masks every
+    /// frame, encodes it. `done` and the errors are those of send().
     void send(std::shared_ptr<const prepared_message> message, completion done = {});
     /// Queue a message and complete `token` with (error_code) once it was
     /// written or failed, the Asio way: a callback, asio::use_awaitable,
-    /// asio::deferred, use_future. The payload is copied (owned) at the call.
-    /// The completion runs on the token's associated executor, never inline.
+    /// asio::deferred, use_future. The payload is owned by the operation.
+    /// The completion runs on the token's associated executor (the
+    /// connection's by default), never inline. Errors as for send().
     template <class CompletionToken>
     auto async_send(message_kind kind, std::string payload, CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(error_code)>(
@@ -106,45 +154,82 @@ public:
             },
             token);
     }
-    /// Queue a frame built once by make_frame() for many connections (server role).
+    /// Queue a frame built once by make_frame() for many connections. Server
+    /// role only: the frame is unmasked, and clients must mask (RFC 6455 5.3).
+    /// It goes out uncompressed whatever was negotiated. `done` and the
+    /// errors are those of send(), but for invalid_utf8 (nothing is checked).
     void send_frame(shared_frame frame, completion done = {});
+    /// Queue a ping (RFC 6455 5.5.2); the answer reaches on_pong. Nothing is
+    /// reported: a ping while not open, or with a payload over 125 bytes, is
+    /// dropped. Keepalive pings (Config::idle_timeout) need no call.
     void ping(std::string_view payload = {});
-    /// Start the close handshake; on_close runs when it completes or times out.
+    /// Start the close handshake (RFC 6455 7.1.2): send a close frame with
+    /// `code` and `reason`, then wait for the peer's. on_close runs once the
+    /// peer's close arrived and the transport ended, or after
+    /// Config::close_timeout (on_error then gets error::timeout; close_info
+    /// reads 1006 if the peer's close never came). A reason over 123 bytes or
+    /// not UTF-8 is dropped and the code sent alone; code 0 or 1005 sends a
+    /// close without a code. Another code that frame::is_valid_close_code()
+    /// refuses sends no close frame at all, and the connection ends after
+    /// Config::close_timeout. During the opening handshake it ends the
+    /// connection at once (as abort()); once closing, it does nothing.
     void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
-    /// End the connection at once without a close handshake.
+    /// End the connection at once, without a close handshake: the transport
+    /// closes, on_error gets error::closed, on_close follows if the connection
+    /// had opened, and queued completions get error::closed.
     void abort();
 
-    /// The per-connection user data (Config::user_data).
+    /// The per-connection user data (Config::user_data), default-constructed
+    /// with the connection. Not synchronized: use it from the connection's
+    /// handlers, or guard it yourself.
     user_data_type& data() noexcept { return user_data_; }
+    /// The per-connection user data; see the overload above.
     const user_data_type& data() const noexcept { return user_data_; }
 
-    /// The request target of the handshake (path and query).
+    /// The request target of the handshake (path and query): the one received
+    /// on a server, the one sent on a client.
     const std::string& target() const noexcept { return target_; }
     /// The path without the query.
     std::string_view path() const noexcept { return std::string_view(target_).substr(0, target_.find('?')); }
-    /// A path parameter captured by the route (e.g. "id" for "/rooms/{id}").
+    /// A path parameter captured by the server's route (e.g. "id" for
+    /// "/rooms/{id}"), or empty; not percent-decoded. Always empty on a client.
     std::string_view param(std::string_view name) const noexcept {
         for (const auto& [k, v] : params_)
             if (k == name) return v;
         return {};
     }
+    /// The subprotocol agreed at the handshake (Sec-WebSocket-Protocol, RFC
+    /// 6455 4.2.2 / 4.1), or empty for none.
     const std::string& subprotocol() const noexcept { return subprotocol_; }
-    /// The extension negotiated at the handshake (e.g. permessage-deflate), or null.
+    /// The extension negotiated at the handshake (e.g. permessage-deflate, RFC
+    /// 7692), or null for none.
     const protocol::extension* extension() const noexcept { return extension_.get(); }
     /// Client: the HTTP status the server answered the handshake with (101 on
     /// success; e.g. 403 when on_error reported error::handshake_failed).
+    /// 0 on a server, and on a client before the answer arrived.
     int handshake_status() const noexcept { return handshake_status_; }
+    /// The peer's IP address as text ("203.0.113.7", "::1"); "unix" on a Unix
+    /// domain socket; empty on a client until its transport connected.
     const std::string& remote_address() const noexcept { return remote_address_; }
+    /// The peer's port; 0 on a Unix domain socket, and where remote_address() is empty.
     std::uint16_t remote_port() const noexcept { return remote_port_; }
 
-    /// Bytes queued but not yet written (approximate when read from another thread).
+    /// Bytes queued but not yet written, frame headers included (approximate
+    /// when read from another thread). Compare with the watermarks that drive on_drain.
     std::size_t buffered_amount() const noexcept { return buffered_.load(std::memory_order_relaxed); }
+    /// True from just before on_open until the connection ends, closing
+    /// included: a send may still fail with error::closed while this is true.
     bool is_open() const noexcept { return open_.load(std::memory_order_relaxed); }
+    /// The executor the connection's handlers and completions run on.
     executor_type get_executor() const noexcept { return executor_; }
-    /// The transport stream (a TCP socket, or a transport::tls_stream for TLS).
+    /// The transport stream (a TCP socket, or a transport::tls_stream for TLS),
+    /// e.g. for socket options. Not synchronized: use it on the connection's
+    /// executor, and do not read or write through it.
     stream_type& stream() noexcept { return socket_; }
 
-    /// Frame a message once for send_frame() to many connections.
+    /// Frame a message once, unmasked and uncompressed, for send_frame() to
+    /// many connections. Server role only (a static_assert for clients).
+    /// prepared_message does the same and also shares compressed frames.
     static shared_frame make_frame(message_kind kind, std::string_view payload) {
         static_assert(!role::masks_output, "clients mask each frame; use send()");
         auto out = std::make_shared<std::string>();

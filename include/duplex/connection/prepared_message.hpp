@@ -1,8 +1,9 @@
-// A message framed once and sent to many connections (broadcast, pub/sub).
+/// @file
+/// A message framed once and sent to many connections (broadcast, pub/sub).
 #pragma once
 
-#include <duplex/frame/frame_header.hpp>
 #include <duplex/connection/message.hpp>
+#include <duplex/frame/frame_header.hpp>
 #include <duplex/protocol/extension.hpp>
 
 #include <cstddef>
@@ -22,36 +23,52 @@ namespace duplex {
 /// per-connection state (permessage-deflate without server context takeover),
 /// the encoded frame is built once per distinct set of parameters, on first use,
 /// by whichever thread sends first. Connections with context takeover compress
-/// the payload themselves, because their output depends on earlier messages.
+/// the payload themselves, because their output depends on earlier messages
+/// (RFC 7692 7.1.1).
+///
+/// @par Thread safety
+/// Immutable but for the cache of encoded frames, which a mutex guards: every
+/// member function may be called from any thread.
 class prepared_message {
 public:
+    /// A complete frame (header and payload), shared by the connections it is queued on.
     using frame_ptr = std::shared_ptr<const std::string>;
 
-    /// `compress` false never compresses it (e.g. already-compressed media).
+    /// Frame `payload` (copied) as a message of `kind`. `compress` false never
+    /// compresses it (e.g. already-compressed media). Text is not checked for
+    /// UTF-8, and servers queue the shared frame as is: pass valid UTF-8 only
+    /// (RFC 6455 8.1).
     prepared_message(message_kind kind, std::string_view payload, bool compress = true)
         : kind_(kind), compress_(compress), plain_(make_frame(kind, 0, payload.data(), payload.size())),
           header_size_(plain_->size() - payload.size()) {}
 
+    /// A shared prepared_message, as basic_connection::send() takes it.
     static std::shared_ptr<const prepared_message> make(message_kind kind, std::string_view payload,
                                                         bool compress = true) {
         return std::make_shared<const prepared_message>(kind, payload, compress);
     }
+    /// A shared text message, compressed where negotiated; see make().
     static std::shared_ptr<const prepared_message> text(std::string_view payload) {
         return make(message_kind::text, payload);
     }
+    /// A shared binary message, compressed where negotiated; see make().
     static std::shared_ptr<const prepared_message> binary(std::string_view payload) {
         return make(message_kind::binary, payload);
     }
 
+    /// Text or binary.
     message_kind kind() const noexcept { return kind_; }
+    /// False when the message is never compressed.
     bool compress() const noexcept { return compress_; }
+    /// The payload as given, uncompressed (a view into plain_frame()).
     std::string_view payload() const noexcept { return std::string_view(*plain_).substr(header_size_); }
     /// The unmasked, uncompressed frame.
     const frame_ptr& plain_frame() const noexcept { return plain_; }
 
     /// The frame to queue on a server connection whose negotiated extension is
     /// `ext` (null: none), or null when that connection must encode the payload
-    /// itself. Thread-safe.
+    /// itself (ext->shared_encoding_key() is 0). The first call for a key
+    /// encodes the payload, under the lock; later calls share that frame.
     frame_ptr frame_for(const protocol::extension* ext) const {
         if (!ext || !compress_) return plain_;
         const std::uint64_t key = ext->shared_encoding_key();

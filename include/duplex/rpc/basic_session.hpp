@@ -1,24 +1,27 @@
-// JSON-RPC 2.0 over one WebSocket connection, in both directions, with
-// Socket.IO-style events with acknowledgements, for any JSON library: the
-// Codec policy parses, writes, inspects and builds values. The ready-made
-// policy for nlohmann/json and the short names are in rpc/json_rpc.hpp.
-//
-// A Codec provides:
-//   using value = ...;                                   // default-constructs to null
-//   static bool parse(std::string_view, value& out);     // false: not JSON
-//   static std::string dump(const value&);
-//   template <class T> static T to(const value&);        // throws std::exception on mismatch
-//   template <class T> static value from(T&&);
-//   static bool is_object(const value&), is_array(const value&), is_null(const value&);
-//   static const value* member(const value&, std::string_view key);   // null when absent
-//   static std::optional<std::string_view> as_string(const value&);
-//   static std::optional<std::int64_t> as_int(const value&);          // integral numbers only
-//   static std::optional<std::uint64_t> as_uint(const value&);        // non-negative integral only
-//   static std::size_t size(const value& array);
-//   static const value& at(const value& array, std::size_t i);
-//   static value string(std::string_view), integer(std::int64_t), object(), array();
-//   static void set(value& object, std::string_view key, value v);
-//   static void push(value& array, value v);
+/// @file
+/// JSON-RPC 2.0 over one WebSocket connection, in both directions, with
+/// Socket.IO-style events with acknowledgements, for any JSON library: the
+/// Codec policy parses, writes, inspects and builds values. The ready-made
+/// policy for nlohmann/json and the short names are in rpc/json_rpc.hpp.
+///
+/// A Codec provides:
+/// @code
+///   using value = ...;                                   // default-constructs to null
+///   static bool parse(std::string_view, value& out);     // false: not JSON
+///   static std::string dump(const value&);
+///   template <class T> static T to(const value&);        // throws std::exception on mismatch
+///   template <class T> static value from(T&&);
+///   static bool is_object(const value&), is_array(const value&), is_null(const value&);
+///   static const value* member(const value&, std::string_view key);   // null when absent
+///   static std::optional<std::string_view> as_string(const value&);
+///   static std::optional<std::int64_t> as_int(const value&);          // integral numbers only
+///   static std::optional<std::uint64_t> as_uint(const value&);        // non-negative integral only
+///   static std::size_t size(const value& array);
+///   static const value& at(const value& array, std::size_t i);
+///   static value string(std::string_view), integer(std::int64_t), object(), array();
+///   static void set(value& object, std::string_view key, value v);
+///   static void push(value& array, value v);
+/// @endcode
 #pragma once
 
 #include <duplex/config/asio.hpp>
@@ -39,16 +42,18 @@
 #include <utility>
 #include <vector>
 
+/// JSON-RPC 2.0 over a connection, both ways, with events and acknowledgements.
 namespace duplex::rpc {
 
-/// Error codes: the JSON-RPC 2.0 ones, then this layer's (-32000 to -32099 are
-/// reserved for implementations). Applications use their own codes.
+/// Error codes: the JSON-RPC 2.0 ones (section 5.1), then this layer's
+/// (-32000 to -32099 are reserved for implementations). Applications use
+/// their own codes.
 namespace code {
-inline constexpr int parse_error = -32700;
-inline constexpr int invalid_request = -32600;
-inline constexpr int method_not_found = -32601;
-inline constexpr int invalid_params = -32602;
-inline constexpr int internal_error = -32603;
+inline constexpr int parse_error = -32700;       ///< the message is not JSON
+inline constexpr int invalid_request = -32600;   ///< not a valid request (also: nesting too deep, empty or large batch)
+inline constexpr int method_not_found = -32601;  ///< no such method, or no handler for an emitted event
+inline constexpr int invalid_params = -32602;    ///< the params do not convert to the method's parameter type
+inline constexpr int internal_error = -32603;    ///< the method threw an exception other than basic_rpc_error
 inline constexpr int timeout = -32000;           ///< no response within the call's timeout
 inline constexpr int connection_closed = -32001; ///< the connection ended before the response
 inline constexpr int too_many_pending = -32002;  ///< the pending-call bound was reached
@@ -80,18 +85,22 @@ inline std::size_t nesting_depth(std::string_view text) noexcept {
 /// An error object (JSON-RPC 2.0 section 5.1).
 template <class Codec>
 struct basic_error {
-    int code = 0;
-    std::string message;
+    int code = 0;               ///< one of rpc::code, or an application's own
+    std::string message;        ///< a short description
     typename Codec::value data; ///< null when absent
 };
 
-/// Throw from a handler to answer with an application error.
+/// Throw from a method added with registry::add() to answer with this error
+/// object instead of internal_error; what() is its message.
 template <class Codec>
 class basic_rpc_error : public std::runtime_error {
 public:
+    /// An error with `code`, `message` and optional `data` (null: none sent).
     basic_rpc_error(int code, const std::string& message, typename Codec::value data = {})
         : std::runtime_error(message), code_(code), data_(std::move(data)) {}
+    /// The error code sent.
     int code() const noexcept { return code_; }
+    /// The error's data member; null when none is sent.
     const typename Codec::value& data() const noexcept { return data_; }
 
 private:
@@ -102,16 +111,23 @@ private:
 /// The outcome of a call: a result, or an error.
 template <class Codec>
 struct basic_outcome {
-    bool ok = false;
-    typename Codec::value result;
+    bool ok = false;              ///< true: `result` holds the peer's result; false: see `error`
+    typename Codec::value result; ///< the result, when ok
+    /// When not ok: the peer's error object, or code::timeout,
+    /// code::connection_closed or code::too_many_pending from this side.
     basic_error<Codec> error;
 };
 
+/// Bounds of one basic_session, against a peer that floods or sends hostile JSON.
 struct limits {
-    std::size_t max_pending = 1024; ///< our calls awaiting a response, and the peer's awaiting ours
+    /// Our calls awaiting a response, and (counted apart) the peer's awaiting
+    /// ours; past it a call fails, and a request is answered, with too_many_pending.
+    std::size_t max_pending = 1024;
+    /// The timeout of a call() or emit() that names none.
     std::chrono::milliseconds default_timeout{10000};
-    std::size_t max_depth = 64;  ///< nesting of arrays and objects in one message
-    std::size_t max_batch = 100; ///< requests in one batch
+    std::size_t max_depth = 64;  ///< nesting of arrays and objects in one message (past it: invalid_request)
+    std::size_t max_batch = 100; ///< requests in one batch (past it: invalid_request)
+    /// Longest string id accepted in a request (past it: invalid_request).
     std::size_t max_id_length = 256;
 };
 
@@ -126,7 +142,9 @@ inline constexpr char type_tag = 0; // one address per type, without RTTI
 /// keep a closed connection alive.
 class caller {
 public:
+    /// No connection: connection() returns null.
     caller() = default;
+    /// The connection `c`, held weakly and remembered with its type.
     template <class Connection>
     explicit caller(std::weak_ptr<Connection> c) noexcept
         : connection_(std::move(c)), type_(&detail::type_tag<Connection>) {}
@@ -145,23 +163,36 @@ private:
 };
 
 /// Replies to one request, now or later (asynchronous handlers), from any
-/// thread. Replying more than once, or after the connection closed, does nothing.
+/// thread. Replying a second time through the same object, or after the
+/// connection closed, does nothing.
+///
+/// Every request's responder must reply or fail in the end: one dropped
+/// without a reply leaves the peer waiting (a batch's whole response is never
+/// sent) and keeps counting against limits::max_pending. Reply through one
+/// object only: a copy replies again, and the peer gets two responses.
 template <class Codec>
 class basic_responder {
 public:
+    /// The Codec's JSON value.
     using value = typename Codec::value;
+    /// A responder that sends nothing (false), as a notification's.
     basic_responder() = default;
+    /// A responder that hands its reply to `send`: (result, null) or (null, &error).
     explicit basic_responder(std::function<void(value, const basic_error<Codec>*)> send, caller from = {})
         : send_(std::move(send)), from_(std::move(from)) {}
     /// The connection the request came through.
     const caller& from() const noexcept { return from_; }
+    /// Answer with `result`.
     void reply(value result) {
         if (auto s = std::exchange(send_, nullptr)) s(std::move(result), nullptr);
     }
+    /// Answer with an error object (`data` null: none).
     void fail(int code, const std::string& message, value data = {}) {
         const basic_error<Codec> e{code, message, std::move(data)};
         if (auto s = std::exchange(send_, nullptr)) s(value{}, &e);
     }
+    /// True while a reply is expected: false once replied, and for a
+    /// notification (the peer wants no response).
     explicit operator bool() const noexcept { return static_cast<bool>(send_); }
 
 private:
@@ -170,19 +201,35 @@ private:
 };
 
 /// Methods and events a side offers, shared by all its connections' sessions.
+/// Adding a name again replaces its handler.
+///
+/// @par Thread safety
+/// Not synchronized: fill it, then share it as `shared_ptr<const registry>`;
+/// its handlers then run on each calling connection's executor, possibly
+/// several at once on a multi-threaded server.
 template <class Codec>
 class registry {
 public:
+    /// The Codec's JSON value.
     using value = typename Codec::value;
+    /// What an asynchronous method replies through.
     using responder = basic_responder<Codec>;
+    /// A method as the session calls it: the params (null when absent) and
+    /// the responder (one that sends nothing for a notification).
     using async_method = std::function<void(const value& params, responder reply)>;
+    /// Acknowledges an event with a value; does nothing if the peer asked for no ack.
     using ack = std::function<void(value)>;
+    /// An event handler as the session calls it: the payload (null when
+    /// absent), the acknowledgement, and the calling connection.
     using event_handler = std::function<void(const value& payload, ack acknowledge, const caller& from)>;
 
     /// A method with typed parameters and result: `fn(Params) -> Result`, or
     /// `fn(Params, const caller&) -> Result` to learn the calling connection.
+    /// Fn is a lambda or function object with one, non-template operator();
+    /// Result is not void (Codec::from() converts it).
     /// Parameters that do not convert to Params get -32602; a basic_rpc_error
-    /// thrown by fn becomes its error object; another exception -32603.
+    /// thrown by fn becomes its error object; another std::exception -32603,
+    /// with its what() sent to the peer as the message.
     template <class Fn>
     void add(const std::string& name, Fn fn) {
         using params_type = std::decay_t<typename first_argument<decltype(&Fn::operator())>::type>;
@@ -206,8 +253,8 @@ public:
         };
     }
 
-    /// A method that replies through `reply`, now or later; `reply.from()`
-    /// tells the calling connection.
+    /// A method that replies through `reply`, now or later, from any thread;
+    /// `reply.from()` tells the calling connection. Exceptions are not caught.
     void add_async(const std::string& name, async_method fn) { methods_[name] = std::move(fn); }
 
     /// An event the peer may emit: `fn(payload, acknowledge)` or
@@ -223,10 +270,12 @@ public:
             };
     }
 
+    /// The method registered as `name`, or null.
     const async_method* find(std::string_view name) const {
         const auto it = methods_.find(name);
         return it == methods_.end() ? nullptr : &it->second;
     }
+    /// The handler registered for `event`, or null.
     const event_handler* find_event(std::string_view event) const {
         const auto it = events_.find(event);
         return it == events_.end() ? nullptr : &it->second;
@@ -258,18 +307,32 @@ private:
 
 /// JSON-RPC on one connection (either role): answers the peer's requests with
 /// the registry's methods and sends our own calls, notifications and events.
-/// Feed it from on_message (handle) and on_close (close), on the connection's
-/// executor; call(), notify() and emit() may come from any thread.
+/// Messages go out as text through the connection's send queue.
+///
+/// @par Thread safety
+/// Feed it from on_message (handle()) and on_close (close()), on the
+/// connection's executor; call(), notify(), emit() and close() may come from
+/// any thread. Results, timeouts and handlers all run on the connection's
+/// executor.
 template <class Connection, class Codec>
 class basic_session : public std::enable_shared_from_this<basic_session<Connection, Codec>> {
 public:
+    /// The Codec's JSON value.
     using value = typename Codec::value;
+    /// What a call's result handler receives.
     using outcome = basic_outcome<Codec>;
+    /// An error object.
     using error = basic_error<Codec>;
+    /// What an asynchronous method replies through.
     using responder = basic_responder<Codec>;
+    /// How the connection is passed to make().
     using connection_ptr = std::shared_ptr<Connection>;
+    /// Receives the outcome of a call() or an acknowledged emit(), once.
     using result_handler = std::function<void(const outcome&)>;
 
+    /// A session for connection `c`, held weakly (keep the session, e.g. in
+    /// the connection's user data), answering with `methods` (null: every
+    /// request gets method_not_found).
     static std::shared_ptr<basic_session> make(const connection_ptr& c, std::shared_ptr<const registry<Codec>> methods,
                                                limits l = {}) {
         return std::shared_ptr<basic_session>(new basic_session(c, std::move(methods), l));
@@ -277,20 +340,26 @@ public:
     basic_session(const basic_session&) = delete;
     basic_session& operator=(const basic_session&) = delete;
 
-    /// Feed a received message. Returns false when it was not JSON-RPC (binary).
+    /// Feed a received message: answer the peer's requests (and errors for
+    /// what is not valid JSON-RPC) and complete our calls it responds to.
+    /// @return false for a binary message, left to the caller.
     bool handle(const duplex::message& m) {
         if (!m.is_text()) return false;
         handle_text(m.data);
         return true;
     }
 
-    /// Call a method of the peer. `done` runs once, on the connection's executor.
+    /// Call a method of the peer. `done` runs once, on the connection's
+    /// executor, with the result or error; called there, it may run before
+    /// call() returns.
+    /// @param timeout 0: limits::default_timeout. A request the send queue
+    /// refused is not reported as such: the call times out.
     void call(std::string method, value params, result_handler done, std::chrono::milliseconds timeout = {}) {
         run([self = this->shared_from_this(), method = std::move(method), params = std::move(params),
              done = std::move(done),
              timeout]() mutable { self->start_call(std::move(method), std::move(params), std::move(done), timeout); });
     }
-    /// A notification: no response.
+    /// Send a notification: a request without an id, which the peer does not answer.
     void notify(std::string method, value params = {}) {
         run([self = this->shared_from_this(), method = std::move(method), params = std::move(params)]() mutable {
             self->send(request_object(method, std::move(params), nullptr));
@@ -309,11 +378,13 @@ public:
             notify("rpc.emit", std::move(params));
     }
 
-    /// The connection ended: every pending call fails with connection_closed.
+    /// The connection ended: every pending call fails with connection_closed,
+    /// and so does every later call().
     void close() {
         run([self = this->shared_from_this()] { self->fail_all(); });
     }
 
+    /// Our calls awaiting a response. Read it on the connection's executor.
     std::size_t pending_calls() const noexcept { return pending_.size(); }
 
 private:

@@ -1,14 +1,18 @@
 // duplex: requires json
-// JSON-RPC 2.0 with nlohmann/json, the default codec. Link duplex::rpc.
-//
-//   auto methods = std::make_shared<duplex::rpc::registry<>>();
-//   methods->add("add", [](const std::vector<int>& xs) { return xs[0] + xs[1]; });
-//   route.on_open = [&](const auto& c) { c->data() = duplex::rpc::session<conn>::make(c, methods); };
-//   route.on_message = [](const auto& c, const duplex::message& m) { c->data()->handle(m); };
-//   route.on_close = [](const auto& c, const auto&) { c->data()->close(); };
-//   c->data()->call("client.version", nullptr, [](const duplex::rpc::outcome& r) { ... });
-//
-// Another JSON library plugs in as a Codec of rpc/basic_session.hpp.
+/// @file
+/// JSON-RPC 2.0 with nlohmann/json, the default codec. Link the CMake target
+/// `%duplex::rpc`.
+///
+/// @code
+///   auto methods = std::make_shared<duplex::rpc::registry<>>();
+///   methods->add("add", [](const std::vector<int>& xs) { return xs[0] + xs[1]; });
+///   route.on_open = [&](const auto& c) { c->data() = duplex::rpc::session<conn>::make(c, methods); };
+///   route.on_message = [](const auto& c, const duplex::message& m) { c->data()->handle(m); };
+///   route.on_close = [](const auto& c, const auto&) { c->data()->close(); };
+///   c->data()->call("client.version", nullptr, [](const duplex::rpc::outcome& r) { ... });
+/// @endcode
+///
+/// Another JSON library plugs in as a Codec of rpc/basic_session.hpp.
 #pragma once
 
 #include <duplex/config/macros.hpp>
@@ -120,11 +124,14 @@ bool tuple_numbers_fit(const Json& v, std::index_sequence<I...>) { // for each e
 } // namespace detail
 
 /// The Codec for nlohmann/json (Json: nlohmann::json, or nlohmann::ordered_json
-/// to keep members in the order they were written).
+/// to keep members in the order they were written). The members are the
+/// Codec requirements of rpc/basic_session.hpp.
 template <class Json>
 struct basic_nlohmann_codec {
+    /// The JSON value; default-constructs to null.
     using value = Json;
 
+    /// Parse `text` into `out`, without exceptions; false when it is not JSON.
     static bool parse(std::string_view text, value& out) {
         // nlohmann stops at a NUL as at the end and would accept what precedes it;
         // JSON text never holds a raw NUL (RFC 8259 2, 7).
@@ -132,29 +139,39 @@ struct basic_nlohmann_codec {
         out = value::parse(text.begin(), text.end(), nullptr, false);
         return !out.is_discarded();
     }
+    /// Compact JSON text; invalid UTF-8 in strings is replaced (U+FFFD), never thrown on.
     static std::string dump(const value& v) { return v.dump(-1, ' ', false, value::error_handler_t::replace); }
+    /// `v` as T, by nlohmann's from_json. Throws std::exception on a mismatch,
+    /// and std::out_of_range for a number that T's integers cannot hold.
     template <class T>
     static T to(const value& v) {
         if (!detail::numbers_fit<T>(v)) throw std::out_of_range("a number does not fit the parameter's type");
         return v.template get<T>();
     }
+    /// `t` as a JSON value, by nlohmann's to_json.
     template <class T>
     static value from(T&& t) {
         return value(std::forward<T>(t));
     }
 
+    /// True for a JSON object.
     static bool is_object(const value& v) noexcept { return v.is_object(); }
+    /// True for a JSON array.
     static bool is_array(const value& v) noexcept { return v.is_array(); }
+    /// True for null (also a default-constructed value).
     static bool is_null(const value& v) noexcept { return v.is_null(); }
+    /// The member `key` of object `v`; null when absent or `v` is not an object.
     static const value* member(const value& v, std::string_view key) {
         if (!v.is_object()) return nullptr;
         const auto it = v.find(key);
         return it == v.end() ? nullptr : &*it;
     }
+    /// A string's text (a view into `v`), or nothing for another type.
     static std::optional<std::string_view> as_string(const value& v) {
         if (!v.is_string()) return std::nullopt;
         return std::string_view(v.template get_ref<const std::string&>());
     }
+    /// An integer that fits int64_t, or nothing (floating-point numbers included).
     static std::optional<std::int64_t> as_int(const value& v) {
         if (v.is_number_unsigned()) {
             const auto u = v.template get<std::uint64_t>();
@@ -164,30 +181,46 @@ struct basic_nlohmann_codec {
         if (v.is_number_integer()) return v.template get<std::int64_t>();
         return std::nullopt;
     }
+    /// A non-negative integer, or nothing (floating-point numbers included).
     static std::optional<std::uint64_t> as_uint(const value& v) {
         if (v.is_number_unsigned()) return v.template get<std::uint64_t>();
         if (v.is_number_integer() && v.template get<std::int64_t>() >= 0)
             return static_cast<std::uint64_t>(v.template get<std::int64_t>());
         return std::nullopt;
     }
+    /// The number of elements of an array (of members of an object).
     static std::size_t size(const value& v) noexcept { return v.size(); }
+    /// Element `i` of array `v`; `i` must be below size(v).
     static const value& at(const value& v, std::size_t i) { return v[i]; }
+    /// A JSON string.
     static value string(std::string_view s) { return value(std::string(s)); }
+    /// A JSON integer.
     static value integer(std::int64_t i) { return value(i); }
+    /// An empty JSON object.
     static value object() { return value::object(); }
+    /// An empty JSON array.
     static value array() { return value::array(); }
+    /// Set member `key` of `object`, replacing any.
     static void set(value& object, std::string_view key, value v) { object[std::string(key)] = std::move(v); }
+    /// Append `v` to `array`.
     static void push(value& array, value v) { array.push_back(std::move(v)); }
 };
+/// The Codec for nlohmann::json, the default of registry<> and session<>.
 using nlohmann_codec = basic_nlohmann_codec<nlohmann::json>;
 
 // The short names, for nlohmann/json.
+
+/// An error object with nlohmann::json data.
 using error = basic_error<nlohmann_codec>;
+/// The outcome of a call, with nlohmann::json values.
 using outcome = basic_outcome<nlohmann_codec>;
+/// Throw from a method to answer with this error object.
 using rpc_error = basic_rpc_error<nlohmann_codec>;
+/// Replies to one request with nlohmann::json values.
 using responder = basic_responder<nlohmann_codec>;
 template <class Codec = nlohmann_codec>
 class registry; // registry<> is nlohmann's
+/// JSON-RPC on one connection of type Connection, with nlohmann/json by default.
 template <class Connection, class Codec = nlohmann_codec>
 using session = basic_session<Connection, Codec>;
 

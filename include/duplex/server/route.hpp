@@ -1,4 +1,5 @@
-// Path patterns for server routes: "/chat", "/rooms/{id}", "/files/*".
+/// @file
+/// Path patterns for server routes: "/chat", "/rooms/{id}", "/files/*".
 #pragma once
 
 #include <string>
@@ -8,15 +9,21 @@
 
 namespace duplex {
 
-/// A route pattern. Segments are literal, `{name}` (captures one segment) or a
-/// final `*` (matches the rest). Matching is linear in the path length.
+/// A route pattern. Segments are literal, `{name}` (captures one non-empty
+/// segment) or a final `*` (matches the rest: "/files/*" matches "/files/" and
+/// "/files/a/b", not "/files"). Matching is linear in the path length,
+/// case-sensitive, and on the raw (not percent-decoded) path.
 class path_pattern {
 public:
+    /// A pattern such as "/rooms/{id}"; not validated.
     explicit path_pattern(std::string pattern) : pattern_(std::move(pattern)) {}
 
+    /// The pattern as given.
     const std::string& str() const noexcept { return pattern_; }
 
-    /// Match `path`; on success fill `params` with the captured segments.
+    /// Match `path` (without the query); on success fill `params` with the
+    /// captured segments as (name, value) pairs, in pattern order.
+    /// `params` is cleared first; after a failed match it may hold captures.
     bool match(std::string_view path, std::vector<std::pair<std::string, std::string>>& params) const {
         params.clear();
         std::string_view pattern = pattern_;

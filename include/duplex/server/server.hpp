@@ -1,5 +1,6 @@
-// basic_server<Config>: accepts connections, routes them by path to WebSocket
-// endpoints or plain HTTP handlers, and enforces the server's limits.
+/// @file
+/// basic_server<Config>: accepts connections, routes them by path to WebSocket
+/// endpoints or a plain HTTP handler, and enforces the server's limits.
 #pragma once
 
 #include <duplex/config/asio.hpp>
@@ -25,39 +26,68 @@
 
 namespace duplex {
 
-/// A plain HTTP response for requests that are not upgrades.
+/// A plain HTTP response for requests that are not upgrades
+/// (basic_server::on_http()). It is sent with Content-Length and
+/// `Connection: close`; the connection ends after it.
 struct http_response {
-    int status = 200;
-    std::string body;
-    std::string content_type = "text/plain; charset=utf-8";
+    int status = 200;                                       ///< the HTTP status code
+    std::string body;                                       ///< the body; not sent in the answer to a HEAD request
+    std::string content_type = "text/plain; charset=utf-8"; ///< empty: no Content-Type field
+    /// Extra header fields; one with an invalid name or value is left out.
     handshake::header_fields headers;
 };
 
 /// One WebSocket endpoint of a server: its handlers, upgrade hook and limits.
 template <class Connection>
 struct endpoint : connection_handlers<Connection> {
-    /// Inspect, accept or reject the handshake (optional).
+    /// Inspect, accept or reject the handshake (optional). Runs on the
+    /// connection's executor once the request passed the RFC 6455 4.2.1
+    /// checks and the server's limits; if it neither decides nor defers, the
+    /// upgrade is accepted.
     std::function<void(upgrade_request<Connection>&)> on_upgrade;
-    /// Limits of this endpoint; defaults come from the Config.
+    /// Limits of this endpoint's connections; route() sets them from the
+    /// Config (session_limits()). Leave auto_pong and streaming as they are:
+    /// a connection sends no pong of its own and delivers whole messages only.
     protocol::session_options options;
-    /// Extension negotiation (null: extensions are declined).
+    /// Extension negotiation, e.g. extensions::deflate_negotiator() for
+    /// permessage-deflate (RFC 7692); null: extensions are declined.
     extension_negotiator negotiate_extensions;
 };
 
-/// A WebSocket server. Not copyable; keep it alive while the io_context runs.
+/// A WebSocket server (RFC 6455 4.2): accepts connections, reads each
+/// request and routes it by path to an endpoint (route()) or to the plain HTTP
+/// handler (on_http()). Past its limits it answers 503
+/// (Config::max_connections, max_connections_per_address) or 429
+/// (handshakes_per_second_per_address) before the endpoint's hook runs, and
+/// refuses new connections at accept beyond max_handshaking.
+/// Not copyable; keep it alive while the io_context runs.
+///
+/// @par Thread safety
+/// route(), on_http() and listen() are not synchronized: set the server up
+/// before connections arrive. stop(), connection_count() and
+/// handshake_count() may be called from any thread; for_each_connection() may
+/// not. Endpoints' handlers run on each connection's executor.
 template <class Config>
 class basic_server {
 public:
+    /// The Config the server was made with.
     using config_type = Config;
+    /// The connections this server makes.
     using connection_type = basic_connection<Config>;
+    /// How connections are held and passed to handlers.
     using connection_ptr = std::shared_ptr<connection_type>;
+    /// What route() returns: an endpoint's handlers, hook and limits.
     using endpoint_type = endpoint<connection_type>;
+    /// Answers a request that is not an upgrade; runs on that connection's
+    /// executor, so several may run at once on a multi-threaded server.
     using http_handler = std::function<http_response(const handshake::http_request&)>;
 
+    /// The connections' transport (Config::transport, or transport::tcp).
     using transport_type = typename connection_type::transport_type;
+    /// The TLS context a TLS server is made with (unused by plain transports).
     using tls_context_type = typename transport_type::context_type;
 
-    /// A plain server.
+    /// A server without TLS (transport::tcp, transport::unix_socket).
     explicit basic_server(asio::io_context& io)
         : io_(io), strand_(asio::make_strand(io.get_executor())), acceptor_(strand_) {
         static_assert(!transport_type::secure, "a TLS server needs a TLS context: basic_server(io, context)");
@@ -67,10 +97,14 @@ public:
         : io_(io), strand_(asio::make_strand(io.get_executor())), acceptor_(strand_), tls_context_(&context) {}
     basic_server(const basic_server&) = delete;
     basic_server& operator=(const basic_server&) = delete;
+    /// Closes the listening socket only. Open connections still report back to
+    /// the server: destroy it once its io_context no longer runs.
     ~basic_server() { close_acceptor(); }
 
-    /// Add a WebSocket endpoint for a path pattern ("/chat", "/rooms/{id}", "/*").
-    /// Configure the returned endpoint before listen().
+    /// Add a WebSocket endpoint for a path pattern ("/chat", "/rooms/{id}",
+    /// "/*"; see path_pattern). Routes are tried in the order they were added;
+    /// the first match wins. Configure the returned endpoint before listen();
+    /// the reference stays valid for the server's life.
     endpoint_type& route(std::string pattern) {
         routes_.push_back({path_pattern(std::move(pattern)), std::make_shared<endpoint_type>()});
         auto& e = *routes_.back().second;
@@ -79,10 +113,16 @@ public:
     }
 
     /// Handle plain HTTP requests (pages, health checks, /metrics). Without
-    /// one, non-upgrade requests get 404 (or 426 on a WebSocket route).
+    /// one, non-upgrade requests get 404 (or 426 on a WebSocket route). The
+    /// connection closes after the response. Set it before listen().
     void on_http(http_handler handler) { http_ = std::move(handler); }
 
-    /// Listen on host:port, IPv4 or IPv6 (port 0 picks a free one; see port()).
+    /// Listen on host:port, IPv4 or IPv6 (port 0 picks a free one; see port()),
+    /// and start accepting on the io_context. TCP transports only.
+    /// @param host a numeric address ("0.0.0.0", "::", "127.0.0.1"); names
+    /// are not resolved.
+    /// @return the error of parsing `host`, or of opening, binding
+    /// (e.g. address_in_use) or listening on the socket; empty on success.
     error_code listen(std::uint16_t port, const std::string& host = "0.0.0.0") {
         static_assert(std::is_same_v<protocol_type, asio::ip::tcp>, "a Unix socket server uses listen_unix()");
         error_code ec;
@@ -92,14 +132,16 @@ public:
     }
 
     /// Listen on a Unix domain socket at `path` (transport::unix_socket configs).
-    /// An existing socket file at `path` is replaced.
+    /// An existing file at `path` is unlinked first, whatever it is.
+    /// @return the error of opening, binding or listening; empty on success.
     error_code listen_unix(const std::string& path) {
         static_assert(!std::is_same_v<protocol_type, asio::ip::tcp>, "listen_unix() needs transport::unix_socket");
         ::unlink(path.c_str());
         return listen_on(typename protocol_type::endpoint(path));
     }
 
-    /// The bound port (useful after listen(0)).
+    /// The bound port (useful after listen(0)); 0 before listen(), and for a
+    /// Unix domain socket.
     std::uint16_t port() const {
         error_code ec;
         if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>)
@@ -108,8 +150,10 @@ public:
             return 0;
     }
 
-    /// Stop accepting, close every connection with 1001, and force-close those
-    /// that have not finished after Config::stop_timeout. Thread-safe.
+    /// Stop accepting, close every connection with 1001 (going away, RFC 6455
+    /// 7.4.1), and abort those that have not finished after
+    /// Config::stop_timeout. Returns at once; the work runs on the io_context.
+    /// Thread-safe.
     void stop() {
         asio::post(strand_, [this] {
             stopping_ = true;
@@ -128,17 +172,20 @@ public:
         });
     }
 
-    /// The metrics sink (Config::metrics); render counter_metrics with prometheus().
+    /// The metrics sink (Config::metrics) every connection of this server
+    /// counts in; render counter_metrics with prometheus().
     typename Config::metrics& metrics() noexcept { return metrics_; }
 
-    /// Open (upgraded) connections.
+    /// Open (upgraded) connections. Thread-safe.
     std::size_t connection_count() const noexcept { return open_count_.load(std::memory_order_relaxed); }
 
     /// Accepted connections still in their opening handshake (TLS, the
-    /// request, the upgrade hook, or a rejection being written).
+    /// request, the upgrade hook, or a rejection being written). Thread-safe.
     std::size_t handshake_count() const noexcept { return handshaking_.load(std::memory_order_relaxed); }
 
-    /// Call fn(connection_ptr) for every connection (on the server's thread).
+    /// Call fn(connection_ptr) for every open connection. Not thread-safe: the
+    /// set is the accept loop's; call it from a handler of a single-threaded
+    /// io_context, not from another thread nor on a multi-threaded server.
     template <class Fn>
     void for_each_connection(Fn&& fn) const {
         for (const auto& c : connections_)
@@ -344,7 +391,7 @@ private:
     bool stopping_ = false;
 };
 
-/// A plain TCP server with the default configuration.
+/// A plain (ws://) TCP server with the default configuration (config::server).
 using server = basic_server<config::server>;
 
 } // namespace duplex

@@ -1,5 +1,6 @@
-// What a server's upgrade hook sees of one opening handshake (upgrade_request),
-// and an allowlist of Origins for it.
+/// @file
+/// What a server's upgrade hook sees of one opening handshake (upgrade_request),
+/// and an allowlist of Origins for it.
 #pragma once
 
 #include <duplex/handshake/http_message.hpp>
@@ -20,18 +21,24 @@ namespace duplex {
 template <class Config>
 class basic_server;
 
-/// The opening handshake of one connection, as the upgrade hook sees it.
-/// Call accept() or reject(); if the hook calls neither, the upgrade is
-/// accepted. Call defer() to decide later (from any thread), e.g. after an
-/// asynchronous token lookup.
+/// The opening handshake of one connection, as the upgrade hook
+/// (endpoint::on_upgrade) sees it once the request passed the RFC 6455 4.2.1
+/// checks. Call accept() or reject(); if the hook calls neither, the upgrade
+/// is accepted. Call defer() to decide later (from any thread), e.g. after an
+/// asynchronous token lookup. Only the first decision counts.
 template <class Connection>
 class upgrade_request {
 public:
+    /// The connection's user data type (Config::user_data).
     using user_data_type = typename Connection::user_data_type;
 
+    /// The whole HTTP request: method, target, header fields.
     const handshake::http_request& request() const noexcept { return request_; }
+    /// The request target before '?', not percent-decoded.
     std::string_view path() const noexcept { return request_.path(); }
+    /// The request target after '?', without it; empty if there is none.
     std::string_view query() const noexcept { return request_.query(); }
+    /// The first header field of this name (case-insensitive), if any.
     std::optional<std::string_view> header(std::string_view name) const { return request_.header(name); }
     /// The Origin header, or empty.
     std::string_view origin() const { return request_.header("Origin").value_or(std::string_view{}); }
@@ -49,7 +56,8 @@ public:
                 return !host.empty() && handshake::iequals(o.substr(scheme.size()), host);
         return false; // "null" (sandboxed frames, file:) and other schemes
     }
-    /// A cookie value by name, or empty.
+    /// A cookie value by name (the last one if repeated), or empty; not
+    /// unquoted or decoded.
     std::string_view cookie(std::string_view name) const {
         std::string_view result;
         const auto cookies = request_.header("Cookie").value_or(std::string_view{});
@@ -64,7 +72,7 @@ public:
         }
         return result;
     }
-    /// A query parameter by name (not percent-decoded), or empty.
+    /// A query parameter by name (the first one; not percent-decoded), or empty.
     std::string_view query_param(std::string_view name) const {
         const auto q = query();
         std::size_t pos = 0;
@@ -79,25 +87,38 @@ public:
         }
         return {};
     }
+    /// A path parameter captured by the route (e.g. "id" for "/rooms/{id}"), or empty.
     std::string_view param(std::string_view name) const { return connection_->param(name); }
+    /// The subprotocols the client offered (Sec-WebSocket-Protocol), in its order.
     const std::vector<std::string>& subprotocols() const noexcept { return subprotocols_; }
+    /// The extensions the client offered (Sec-WebSocket-Extensions); empty
+    /// when the header was malformed (declined, RFC 7692). The endpoint's
+    /// negotiate_extensions picks among them at accept().
     const std::vector<handshake::extension_offer>& extensions() const noexcept { return extensions_; }
+    /// The peer's address, as basic_connection::remote_address().
     const std::string& remote_address() const noexcept { return connection_->remote_address(); }
-    /// The user data the connection will carry; set it here.
+    /// The user data the connection will carry; set it here, or on a deferred
+    /// handle before its accept().
     user_data_type& data() noexcept { return connection_->data(); }
 
-    /// Accept, optionally choosing one of the offered subprotocols and adding headers.
+    /// Accept: send the 101 response (RFC 6455 4.2.2) with `headers` added
+    /// (unsafe ones are left out), and open the connection.
+    /// @param subprotocol one of subprotocols(), or empty for none. It is sent
+    /// unchecked; a client fails a handshake naming one it did not offer (RFC
+    /// 6455 4.1).
     void accept(std::string subprotocol = {}, handshake::header_fields headers = {}) {
         decided_ = true;
         decision_(true, 101, std::move(subprotocol), std::move(headers), {});
     }
-    /// Refuse with an HTTP status, a body and headers.
+    /// Refuse with an HTTP status (e.g. 401, 403), a body and headers; the
+    /// connection closes after the response and no handler runs.
     void reject(int status, std::string body = {}, handshake::header_fields headers = {}) {
         decided_ = true;
         decision_(false, status, {}, std::move(headers), std::move(body));
     }
     /// Decide later: the returned handle's accept()/reject() may be called from
-    /// any thread, once. The handshake timeout still applies.
+    /// any thread, once. It holds the connection; the handshake timeout still
+    /// applies (undecided past Config::handshake_timeout, the connection ends).
     std::shared_ptr<upgrade_request> defer() {
         decided_ = true;
         return std::shared_ptr<upgrade_request>(new upgrade_request(*this));
@@ -121,12 +142,18 @@ private:
     bool decided_ = false;
 };
 
-/// Allow only these Origin values (exact match, e.g. "https://chat.example.com").
+/// Allow only these Origin values (whole values compared case-insensitively,
+/// e.g. "https://chat.example.com"; RFC 6455 10.2).
 /// Use in an upgrade hook: `if (!allowed(req.origin())) req.reject(403, ...)`.
+/// A client that is not a browser sends no Origin: origin() is then empty,
+/// allowed only if "" is listed.
 class origin_allowlist {
 public:
+    /// Allow these origins.
     origin_allowlist(std::initializer_list<std::string> origins) : origins_(origins) {}
+    /// Allow these origins.
     explicit origin_allowlist(std::vector<std::string> origins) : origins_(std::move(origins)) {}
+    /// True when `origin` is one of the allowed values.
     bool operator()(std::string_view origin) const {
         for (const auto& o : origins_)
             if (handshake::iequals(o, origin)) return true;

@@ -36,6 +36,13 @@ struct tcp {
     static constexpr bool secure = false;
 
     /// The stream for a connected or accepted socket; the context is unused.
+    /// A stream that is not connected yet, for a client to connect its lowest
+    /// layer (built in place: no socket is moved).
+    template <class Executor>
+    static stream<Executor> make_stream(const Executor& executor, context_type*) {
+        return stream<Executor>(executor);
+    }
+
     template <class Executor>
     static stream<Executor> wrap(socket<Executor>&& s, context_type*) {
         return std::move(s);

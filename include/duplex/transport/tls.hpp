@@ -45,6 +45,13 @@ struct tls {
 
     /// The stream for a connected or accepted socket, made from `*context`.
     /// Throws system_error when OpenSSL cannot make the SSL object.
+    /// A stream that is not connected yet, for a client to connect its lowest
+    /// layer (built in place: no socket is moved).
+    template <class Executor>
+    static stream<Executor> make_stream(const Executor& executor, context_type* context) {
+        return stream<Executor>(executor, *context);
+    }
+
     template <class Executor>
     static stream<Executor> wrap(socket<Executor>&& s, context_type* context) {
         return stream<Executor>(std::move(s), *context);

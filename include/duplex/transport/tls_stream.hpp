@@ -164,6 +164,11 @@ public:
     /// cannot make the SSL object or its BIO.
     tls_stream(Socket&& socket, asio::ssl::context& context)
         : impl_(std::make_shared<impl>(std::move(socket), context)) {}
+    /// A stream whose socket is not connected yet: a client connects
+    /// lowest_layer(), then runs async_handshake().
+    /// @throws system_error as the constructor above.
+    tls_stream(const executor_type& executor, asio::ssl::context& context)
+        : impl_(std::make_shared<impl>(executor, context)) {}
 
     /// The socket's executor.
     executor_type get_executor() noexcept { return impl_->socket.get_executor(); }
@@ -254,7 +259,9 @@ private:
         static constexpr std::size_t record = 16 * 1024;
         static constexpr std::size_t record_overhead = 64;
 
-        impl(Socket&& s, asio::ssl::context& context) : socket(std::move(s)), ssl(::SSL_new(context.native_handle())) {
+        template <class SocketOrExecutor> // a connected socket, or the executor of an unconnected one
+        impl(SocketOrExecutor&& s, asio::ssl::context& context)
+            : socket(std::forward<SocketOrExecutor>(s)), ssl(::SSL_new(context.native_handle())) {
             BIO* bio = ssl ? ::BIO_new(detail::tls_bio_method()) : nullptr;
             if (!bio) {
                 const error_code ec(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());

@@ -78,6 +78,15 @@ struct connection_access {
 
     // ---- client side
 
+    /// A connect attempt failed before the handshake started: the connection
+    /// ends, reporting `ec` to handlers' on_error, unless it was closed already.
+    template <class Connection>
+    static void fail(Connection& c, std::shared_ptr<const typename Connection::handlers_type> handlers, error_code ec) {
+        if (c.phase_ != Connection::phase::handshake) return;
+        c.handlers_ = std::move(handlers);
+        c.finish(ec);
+    }
+
     /// Write the request, check the 101, open with `handlers` (or report the failure).
     template <class Connection>
     static void start_client(Connection& c, protocol::client_upgrade_options upgrade,

@@ -86,6 +86,8 @@ void basic_connection<Config>::start_client(protocol::client_upgrade_options upg
     handlers_ = std::move(handlers);
     session_.options() = options;
     target_ = upgrade.request.target;
+    transport_type::describe_peer(transport_type::lowest_layer(socket_), remote_address_,
+                                  remote_port_); // connected now
     auto& client = handshake_->upgrade.emplace(std::move(upgrade));
     transport_type::prepare(transport_type::lowest_layer(socket_));
     arm_timer(Config::handshake_timeout);
