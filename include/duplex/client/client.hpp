@@ -1,4 +1,6 @@
-// basic_client<Config>: opens WebSocket connections to ws:// URLs.
+/// @file
+/// basic_client<Config>: opens WebSocket connections to ws://, wss:// or
+/// ws+unix: URLs, directly or through an HTTP proxy.
 #pragma once
 
 #include <duplex/client/url.hpp>
@@ -12,52 +14,94 @@
 
 namespace duplex {
 
-/// What a client sends in its handshake besides the URL.
+/// What one basic_client::connect() sends in its opening handshake (RFC 6455
+/// 4.1) besides the URL, and the proxy it goes through.
 struct client_options {
+    /// The Origin header (RFC 6455 10.2), for servers that check it; empty: none.
     std::string origin;
+    /// The Sec-WebSocket-Protocol offer, most wanted first (RFC 6455 1.9);
+    /// non-tokens are left out. A server's pick that was not offered fails the
+    /// handshake with error::bad_response; the pick is the connection's subprotocol().
     std::vector<std::string> subprotocols;
-    handshake::header_fields headers; ///< cookies, authorization, ...
-    /// Limits for received messages; defaults from the Config.
+    handshake::header_fields headers; ///< extra request fields: cookies, authorization, ...
+    /// Largest message received, after decompression (larger: close 1009);
+    /// 0 keeps Config::max_message_size.
     std::size_t max_message_size = 0;
-    /// Sec-WebSocket-Extensions offer, and the check of the server's answer
-    /// (see extensions::enable_deflate() in duplex/client/enable_deflate.hpp).
+    /// The Sec-WebSocket-Extensions offer; empty offers none. Set it together
+    /// with accept_extensions, e.g. with extensions::enable_deflate().
     std::string extensions;
+    /// Checks the server's answer to `extensions` and makes the extension
+    /// (RFC 6455 9.1). Null: a server that accepts any extension fails the
+    /// handshake with error::bad_response.
     extension_negotiator accept_extensions;
     /// An HTTP proxy to tunnel through with CONNECT, as "http://host:port"
-    /// (RFC 9110 9.3.6); empty for a direct connection.
+    /// (RFC 9110 9.3.6); empty for a direct connection. A TLS session runs
+    /// inside the tunnel. Ignored on Unix domain sockets.
     std::string proxy;
-    /// Extra headers for the CONNECT request (e.g. Proxy-Authorization).
+    /// Extra headers for the CONNECT request (e.g. Proxy-Authorization); one
+    /// with an invalid name or value is left out.
     handshake::header_fields proxy_headers;
 };
 
-/// A WebSocket client. Connections it opens live on its io_context.
+/// A WebSocket client (RFC 6455 4.1). Each connect() makes one connection:
+/// it resolves the host, connects (through an HTTP proxy if asked), and runs
+/// the TLS and opening handshakes. Config decides the transport, hence the
+/// URL scheme, and the limits. It does not reconnect; basic_resilient_client
+/// does. Not copyable; keep it alive while its connections run: they count in
+/// its metrics sink.
+///
+/// @par Thread safety
+/// connect() may be called from any thread. Each attempt runs on its
+/// connection's executor (a strand when Config::multi_threaded), and so do
+/// that connection's handlers.
 template <class Config>
 class basic_client {
 public:
+    /// The Config the client was made with.
     using config_type = Config;
+    /// The connections this client makes.
     using connection_type = basic_connection<Config>;
+    /// How connections are held and passed to handlers.
     using connection_ptr = std::shared_ptr<connection_type>;
+    /// The handlers connect() takes, for one connection.
     using handlers_type = connection_handlers<connection_type>;
 
+    /// The connections' transport (Config::transport, or transport::tcp): it
+    /// decides which URL scheme connect() takes.
     using transport_type = typename connection_type::transport_type;
+    /// The TLS context a TLS client is made with (unused by plain transports).
     using tls_context_type = typename transport_type::context_type;
 
-    /// A plain client.
+    /// A client without TLS (transport::tcp, transport::unix_socket).
     explicit basic_client(asio::io_context& io) : io_(io) {
         static_assert(!transport_type::secure, "a TLS client needs a TLS context: basic_client(io, context)");
     }
-    /// A TLS client. `context` decides what is trusted (see tls::make_client_context);
-    /// the host name of every URL is verified against the certificate and sent as SNI.
+    /// A TLS client. `context` decides what is trusted (see
+    /// tls::make_client_context()) and must outlive the connections; the host
+    /// name of every URL is verified against the certificate and sent as SNI.
     basic_client(asio::io_context& io, tls_context_type& context) : io_(io), tls_context_(&context) {}
 
-    /// Connect to `url` (ws://host:port/path?query, wss://, ws+unix:). Returns
-    /// the connection at once, before it is connected: on_open runs with it
-    /// once the handshake succeeded; on_error reports with it, never with a
-    /// null pointer, a failed attempt (error::bad_url, error::timeout,
-    /// error::handshake_failed with handshake_status(), error::bad_response, or
-    /// the socket's or TLS layer's error). close() or abort() while it is still
-    /// connecting (resolving, TCP, proxy tunnel) ends the attempt quietly; once
-    /// the TLS or WebSocket handshake has started, on_error gets error::closed.
+    /// Start one connection attempt to `url_text`. Returns the connection at
+    /// once, before it is connected: on_open runs with it once the handshake
+    /// succeeded; on_error reports with it, never with a null pointer, a
+    /// failed attempt:
+    /// - error::bad_url: the URL or the proxy's does not parse (parse_url()),
+    ///   or its scheme does not fit the transport (wss:// needs TLS);
+    /// - error::timeout: resolving, the TCP connect and the proxy tunnel took
+    ///   over Config::connect_timeout, or the handshakes over Config::handshake_timeout;
+    /// - error::handshake_failed: a status other than 101, which
+    ///   handshake_status() gives, or a proxy that refused the tunnel (non-2xx;
+    ///   handshake_status() then stays 0);
+    /// - error::bad_response: a 101 that does not fit the request (RFC 6455
+    ///   4.1), or an extension answer accept_extensions refused;
+    /// - the resolver's, the socket's or the TLS layer's error.
+    ///
+    /// close() or abort() while it is still connecting (resolving, TCP, proxy
+    /// tunnel) ends the attempt quietly; once the TLS or WebSocket handshake
+    /// has started, on_error gets error::closed.
+    /// @param url_text ws://host[:port][/path][?query], wss://... or ws+unix:...
+    /// @param handlers the connection's handlers, for its whole life.
+    /// @param options what the handshake sends besides the URL, and the proxy.
     connection_ptr connect(const std::string& url_text, handlers_type handlers, client_options options = {}) {
         const auto executor = detail::make_executor<Config>(io_);
         auto c = std::make_shared<connection_type>(
@@ -113,10 +157,11 @@ public:
         return c;
     }
 
-    /// The io_context's executor (where connect() reports failures).
+    /// The io_context's executor: async_connect() completes on it when its
+    /// handler has no executor of its own. Connections run on their own.
     asio::any_io_executor get_executor() const noexcept { return io_.get_executor(); }
 
-    /// The metrics sink (Config::metrics) shared by this client's connections.
+    /// The metrics sink (Config::metrics) every connection of this client counts in.
     typename Config::metrics& metrics() noexcept { return metrics_; }
 
 private:

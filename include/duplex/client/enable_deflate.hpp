@@ -1,8 +1,14 @@
 // duplex: requires zlib
-// permessage-deflate on a client endpoint: the offer and the check of the answer.
-//   duplex::client_options options;
-//   duplex::extensions::enable_deflate(options);
-// Link duplex::deflate (zlib).
+/// @file
+/// permessage-deflate (RFC 7692) on a client endpoint: the offer and the check
+/// of the answer.
+///
+/// @code
+///   duplex::client_options options;
+///   duplex::extensions::enable_deflate(options);
+/// @endcode
+///
+/// Link the CMake target `%duplex::deflate` (zlib).
 #pragma once
 
 #include <duplex/client/client.hpp>
@@ -16,7 +22,8 @@ namespace duplex::extensions {
 
 /// Offer permessage-deflate from a client with `options` and check the
 /// server's answer (RFC 7692 7.1): an answer the offer could not have asked
-/// for fails the connection with the reason given.
+/// for, or more than the one extension offered, fails the handshake with
+/// error::bad_response. Replaces client.extensions and client.accept_extensions.
 inline void enable_deflate(client_options& client, deflate_options options = {}) {
     client.extensions = make_deflate_offer(options);
     client.accept_extensions = [options](const std::vector<handshake::extension_offer>& accepted,

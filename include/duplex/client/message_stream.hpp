@@ -1,13 +1,16 @@
-// Pull-style reading and awaitable operations over a connection: read the next
-// message when you want it instead of in a handler. Every operation takes an
-// Asio completion token, so with C++20 coroutines:
-//
-//     auto stream = co_await duplex::async_connect(client, "ws://host/chat", asio::use_awaitable);
-//     co_await stream->async_send(duplex::message_kind::text, "hello", asio::use_awaitable);
-//     auto [kind, text] = co_await stream->async_read(asio::use_awaitable);
-//     co_await stream->async_close(duplex::close_code::normal, "bye", asio::use_awaitable);
-//
-// and the same calls with plain callbacks in C++17.
+/// @file
+/// Pull-style reading and awaitable operations over a connection: read the next
+/// message when you want it instead of in a handler. Every operation takes an
+/// Asio completion token, so with C++20 coroutines:
+///
+/// @code
+///     auto stream = co_await duplex::async_connect(client, "ws://host/chat", asio::use_awaitable);
+///     co_await stream->async_send(duplex::message_kind::text, "hello", asio::use_awaitable);
+///     auto [kind, text] = co_await stream->async_read(asio::use_awaitable);
+///     co_await stream->async_close(duplex::close_code::normal, "bye", asio::use_awaitable);
+/// @endcode
+///
+/// and the same calls with plain callbacks in C++17.
 #pragma once
 
 #include <duplex/client/client.hpp>
@@ -24,30 +27,45 @@
 
 namespace duplex {
 
-/// A message owned by the reader.
+/// A received message copied out of the connection's buffer, so that it
+/// outlives the handler (unlike message).
 struct owned_message {
-    message_kind kind = message_kind::binary;
-    std::string data;
+    message_kind kind = message_kind::binary; ///< text or binary
+    std::string data;                         ///< the payload (UTF-8 for text, unless validate_utf8 was turned off)
 };
 
 /// Wraps a connection: received messages queue up (bounded by the connection's
-/// limits and `max_queued`) until async_read takes them. One read at a time.
+/// limits and `max_queued`) until async_read takes them. Made by make() or
+/// async_connect(). Completions of async_read() and async_close() run on the
+/// handler's associated executor, else on make()'s fallback executor; never inline.
+///
+/// @par Thread safety
+/// Once the connection has opened, the operations may be started from any
+/// thread: they run on the connection's executor. One read at a time: a read
+/// started while another is pending replaces it, and the first never completes.
+/// async_send() and async_close() need the connection open (connection() not null).
 template <class Connection>
 class message_stream : public std::enable_shared_from_this<message_stream<Connection>> {
 public:
+    /// How the connection is held.
     using connection_ptr = std::shared_ptr<Connection>;
+    /// The connection's handler set, as make() returns it.
     using handlers_type = typename Connection::handlers_type;
 
     /// Messages held before the oldest is dropped (a reader that falls this far
-    /// behind loses messages rather than memory).
+    /// behind loses messages rather than memory). Read on the connection's
+    /// executor: change it there, or before the connection opens.
     std::size_t max_queued = 1024;
 
+    /// The connection; null until it opened.
     const connection_ptr& connection() const noexcept { return connection_; }
-    /// How the connection ended, once async_read reported error::closed.
+    /// How the connection ended, once async_read reported error::closed. After
+    /// an error (on_error came first) it is a default close_info: 1006, not clean.
     const close_info& closed_with() const noexcept { return close_; }
 
-    /// Read the next message: completes with (error_code, owned_message);
-    /// error::closed once the connection has ended and the queue is empty.
+    /// Read the next message: completes with (error_code, owned_message), the
+    /// oldest queued one, or error::closed once the connection has ended
+    /// (whether closed or failed) and the queue is empty.
     template <class CompletionToken>
     auto async_read(CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(error_code, owned_message)>(
@@ -62,13 +80,16 @@ public:
             token);
     }
 
-    /// Send a message: completes with (error_code) once written (or failed).
+    /// Send a message: completes with (error_code) once written, or with the
+    /// error of basic_connection::send() (it forwards to the connection's async_send()).
     template <class CompletionToken>
     auto async_send(message_kind kind, std::string payload, CompletionToken&& token) {
         return connection_->async_send(kind, std::move(payload), std::forward<CompletionToken>(token));
     }
 
-    /// Close and wait for the close handshake: completes with (error_code).
+    /// Start the close handshake (see basic_connection::close()) and complete
+    /// with (error_code) once the connection has ended, however it ended: the
+    /// error_code is always empty, also when it had ended already.
     template <class CompletionToken>
     auto async_close(std::uint16_t code, std::string reason, CompletionToken&& token) {
         return asio::async_initiate<CompletionToken, void(error_code)>(
@@ -86,8 +107,13 @@ public:
             token);
     }
 
-    /// Handlers that feed a stream; give them to connect() or a server route.
-    /// `on_ready` (optional) is told once how the handshake ended: no error
+    /// A new stream and the handlers that feed it; give them to
+    /// basic_client::connect() (a server route shares one handler set among
+    /// all its connections, which one stream would mix). The handlers hold
+    /// the stream weakly: keep the pointer.
+    /// @param fallback where completions run when their handler has no
+    /// associated executor, and operations started before the connection opened.
+    /// @param on_ready optional; told once how the handshake ended: no error
     /// when the connection opened, else the error (error::closed if it ended
     /// without one).
     static std::pair<std::shared_ptr<message_stream>, handlers_type>
@@ -162,8 +188,14 @@ private:
     bool ended_ = false;
 };
 
-/// Connect and wrap the connection in a message_stream. Completes with
-/// (error_code, std::shared_ptr<message_stream<...>>).
+/// Connect with `endpoint` (basic_client::connect()) and wrap the connection
+/// in a message_stream. Completes once the handshake ended, with
+/// (error_code, std::shared_ptr<message_stream<...>>): the stream once the
+/// connection opened, else null and connect()'s error (error::bad_url,
+/// error::timeout, error::handshake_failed, ...). The completion runs on the
+/// token's associated executor, else endpoint.get_executor(), never inline.
+/// `endpoint` is used when the operation starts (later with asio::deferred):
+/// it must be alive then.
 template <class Config, class CompletionToken>
 auto async_connect(basic_client<Config>& endpoint, std::string url, client_options options, CompletionToken&& token) {
     using stream_type = message_stream<basic_connection<Config>>;

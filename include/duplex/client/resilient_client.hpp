@@ -1,20 +1,23 @@
-// basic_resilient_client<Config>: keeps one client connection up. It reconnects
-// with exponential backoff and jitter, holds sends in a bounded offline queue
-// while disconnected, and lets the application resubscribe (resume) on each
-// open before the queued messages go out.
-//
-//     duplex::resilient_client feed{io};
-//     duplex::resilient_client::handlers_type on;
-//     on.on_open = [&](const auto& c, bool reconnected) {
-//         c->send_text("resume prices " + std::to_string(last_seen)); // before the offline queue
-//     };
-//     on.on_message = [&](const auto&, const duplex::message& m) { last_seen = sequence_of(m); };
-//     feed.connect("ws://example.com/feed", on);
-//     feed.send_text("hello"); // queued until the connection opens
-//
-// A dead peer (no TCP reset) is found by the Config's keepalive: after
-// idle_timeout without input a ping goes out, and without an answer within
-// pong_timeout the connection ends with error::timeout, which starts a reconnect.
+/// @file
+/// basic_resilient_client<Config>: keeps one client connection up. It reconnects
+/// with exponential backoff and jitter, holds sends in a bounded offline queue
+/// while disconnected, and lets the application resubscribe (resume) on each
+/// open before the queued messages go out.
+///
+/// @code
+///     duplex::resilient_client feed{io};
+///     duplex::resilient_client::handlers_type on;
+///     on.on_open = [&](const auto& c, bool reconnected) {
+///         c->send_text("resume prices " + std::to_string(last_seen)); // before the offline queue
+///     };
+///     on.on_message = [&](const auto&, const duplex::message& m) { last_seen = sequence_of(m); };
+///     feed.connect("ws://example.com/feed", on);
+///     feed.send_text("hello"); // queued until the connection opens
+/// @endcode
+///
+/// A dead peer (no TCP reset) is found by the Config's keepalive: after
+/// idle_timeout without input a ping goes out, and without an answer within
+/// pong_timeout the connection ends with error::timeout, which starts a reconnect.
 #pragma once
 
 #include <duplex/client/client.hpp>
@@ -82,8 +85,13 @@ enum class offline_queue_policy : std::uint8_t {
 
 /// The queue that holds sends while no connection is open.
 struct offline_queue_options {
+    /// Messages held at most; 0 queues none (every send while disconnected
+    /// is refused as drop_newest or fail would).
     std::size_t max_messages = 1024;
+    /// Payload bytes held at most. A message larger than this is never queued,
+    /// whatever when_full says: it is refused as drop_newest or fail would.
     std::size_t max_bytes = 1024 * 1024;
+    /// What a send that does not fit does.
     offline_queue_policy when_full = offline_queue_policy::drop_oldest;
     /// On a reconnect, true sends the queued messages in order (after on_open),
     /// false discards them (completions get asio::error::operation_aborted).
@@ -93,9 +101,9 @@ struct offline_queue_options {
 
 /// Everything connect() takes besides the URL and the handlers.
 struct resilient_options {
-    client_options client; ///< the handshake of every attempt
-    reconnect_options reconnect;
-    offline_queue_options offline;
+    client_options client;         ///< the handshake (and proxy) of every attempt
+    reconnect_options reconnect;   ///< when to try again, and when to give up
+    offline_queue_options offline; ///< the sends held while disconnected
 };
 
 /// Why a resilient client stopped trying.
@@ -109,6 +117,7 @@ struct give_up_info {
 /// the client's executor; handlers never run concurrently with each other.
 template <class Connection>
 struct resilient_handlers {
+    /// How the connection is passed (Connection::ptr).
     using ptr = std::shared_ptr<Connection>;
     /// A connection opened; `reconnected` is false for the first one. Resume
     /// here (resubscribe, send the last sequence numbers seen): what this
@@ -121,10 +130,12 @@ struct resilient_handlers {
     std::function<void(const ptr&, const close_info&)> on_close;
     /// Reconnection attempt `attempt` (1-based) starts after `delay`.
     std::function<void(std::size_t attempt, std::chrono::milliseconds delay)> on_reconnecting;
-    /// No more attempts (max_attempts, max_rejections, or a malformed URL).
+    /// No more attempts (max_attempts, max_rejections, or error::bad_url).
+    /// Queued sends have failed with error::closed, and so will later ones.
     std::function<void(const give_up_info&)> on_give_up;
-    /// An attempt failed, or an open connection failed (the connection is null
-    /// when none was made, e.g. connection refused).
+    /// An attempt failed (see basic_client::connect() for the errors), or an
+    /// open connection failed (see connection_handlers::on_error). The
+    /// connection is never null: it is the attempt's, even one that never opened.
     std::function<void(const ptr&, error_code)> on_error;
 };
 
@@ -375,13 +386,14 @@ private:
 
 } // namespace detail
 
-/// A client that keeps a connection to one URL up (see the top of this file).
+/// A client that keeps a connection to one URL up (see resilient_client.hpp
+/// for an example). It makes each attempt with a basic_client of its own.
 ///
 /// Order on every open: on_open(c, reconnected) runs first; whatever it sends
 /// goes out first; then the offline queue is sent in order (or discarded, see
 /// offline_queue_options::flush_on_reconnect); then any later send.
 ///
-/// @par Thread Safety
+/// @par Thread safety
 /// Handlers run on the client's executor, as with basic_client. Every public
 /// member function may be called from any thread: calls from other threads are
 /// posted to the executor, so sends from one thread keep their order.
@@ -391,15 +403,22 @@ class basic_resilient_client {
     using state_type = detail::resilient_state<Config>;
 
 public:
+    /// The Config of the client and its connections.
     using config_type = Config;
+    /// The client that makes each attempt.
     using client_type = basic_client<Config>;
+    /// The connections it makes, one per attempt.
     using connection_type = typename client_type::connection_type;
+    /// How connections are held and passed to handlers.
     using connection_ptr = typename client_type::connection_ptr;
+    /// The handlers connect() takes.
     using handlers_type = resilient_handlers<connection_type>;
+    /// Reports the outcome of one send, once (see send()).
     using completion = std::function<void(error_code)>;
+    /// The TLS context a TLS client is made with (unused by plain transports).
     using tls_context_type = typename client_type::tls_context_type;
 
-    /// A plain client.
+    /// A client without TLS (transport::tcp, transport::unix_socket).
     explicit basic_resilient_client(asio::io_context& io)
         : state_(std::make_shared<state_type>(io, std::make_shared<client_type>(io))) {}
     /// A TLS client (see basic_client); `context` must outlive this object's connections.
@@ -407,14 +426,21 @@ public:
         : state_(std::make_shared<state_type>(io, std::make_shared<client_type>(io, context))) {}
     basic_resilient_client(const basic_resilient_client&) = delete;
     basic_resilient_client& operator=(const basic_resilient_client&) = delete;
-    /// Closes the connection (1001) and stops reconnecting; no handler runs after.
+    /// Closes the connection (1001) and stops reconnecting; queued sends fail
+    /// with error::closed. Run on the executor (e.g. in a handler), no handler
+    /// runs after it; from elsewhere the shutdown is posted, and handlers
+    /// already queued on the executor may still run before it.
     ~basic_resilient_client() {
         state_type::on_executor(state_, [](state_type& s) { s.shut_down(); });
     }
 
     /// Connect to `url` and keep a connection to it: the first attempt starts
     /// now; after a failed attempt or a lost connection the next one follows
-    /// reconnect_delay(). Calling it again starts over with the new arguments.
+    /// reconnect_delay(). Calling it again starts over with the new arguments:
+    /// the previous connection is closed (1000) without reaching the handlers;
+    /// queued sends stay queued.
+    /// @param url a URL basic_client::connect() takes; error::bad_url makes
+    /// the client give up after the first attempt.
     void connect(std::string url, handlers_type handlers, resilient_options options = {}) {
         state_type::on_executor(
             state_, [u = std::move(url), h = std::move(handlers), o = std::move(options)](state_type& s) mutable {
@@ -422,16 +448,22 @@ public:
             });
     }
 
-    /// Send on the open connection, or queue while there is none. `done`
-    /// (optional) runs once: when written, or with the error (error::closed after
-    /// close() or giving up; see offline_queue_policy for a full queue).
+    /// Send on the open connection, or queue while there is none; the payload
+    /// is copied. `done` (optional) runs once: when written, or with the error:
+    /// - error::closed before connect(), after close() or after giving up;
+    /// - for a full queue, the error offline_queue_policy gives;
+    /// - once handed to a connection, those of basic_connection::send().
+    ///
+    /// Called on the executor, `done` may run before send() returns.
     void send(message_kind kind, std::string_view payload, completion done = {}) {
         if (state_->executor.running_in_this_thread()) return state_->send(kind, payload, std::move(done));
         asio::post(state_->executor, [s = state_, kind, copy = std::string(payload), d = std::move(done)]() mutable {
             s->send(kind, copy, std::move(d));
         });
     }
+    /// Send a text message (RFC 6455 5.6); see send().
     void send_text(std::string_view text, completion done = {}) { send(message_kind::text, text, std::move(done)); }
+    /// Send a binary message; see send().
     void send_binary(std::string_view bytes, completion done = {}) {
         send(message_kind::binary, bytes, std::move(done));
     }

@@ -1,4 +1,6 @@
-// Parsing ws://, wss:// and ws+unix:// URLs for the client.
+/// @file
+/// Parsing the ws://, wss:// and ws+unix: URLs basic_client::connect() takes
+/// (RFC 6455 3), into what the connect and the handshake need.
 #pragma once
 
 #include <cstdint>
@@ -8,15 +10,17 @@
 
 namespace duplex {
 
-/// A parsed WebSocket URL.
+/// A parsed WebSocket URL (see parse_url()). Nothing is percent-decoded or
+/// case-folded: host and target are sent as written.
 struct url {
-    bool secure = false;      ///< wss
+    bool secure = false;      ///< wss (or https): the connection needs a TLS transport
     bool unix_socket = false; ///< ws+unix: `host` is then the socket path
     std::string host;         ///< without IPv6 brackets
-    std::uint16_t port = 0;
-    std::string target = "/"; ///< path and query
+    std::uint16_t port = 0;   ///< the URL's port, else 80 (ws) or 443 (wss); 0 for ws+unix
+    std::string target = "/"; ///< path and query, starting with '/'
 
-    /// The Host header value (with the port unless it is the default).
+    /// The Host header value (RFC 6455 4.1): the host, bracketed if IPv6, with
+    /// the port unless it is the scheme's default; "localhost" for ws+unix.
     std::string host_header() const {
         if (unix_socket) return "localhost";
         std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -26,7 +30,13 @@ struct url {
 };
 
 /// Parse `ws://host[:port][/path][?query]`, `wss://...`, `[::1]` hosts, and
-/// `ws+unix:/path/to.sock[:/request/path]`. nullopt when malformed.
+/// `ws+unix:/path/to.sock[:/request/path]` (also `ws+unix:///path/to.sock`).
+/// http:// and https:// are read as ws:// and wss://. Outside ws+unix a
+/// fragment is dropped (it is never sent, RFC 6455 3). Schemes are case-sensitive.
+/// @return the URL, or std::nullopt for another scheme, userinfo (`user@`),
+/// an empty host, a port that is not a number up to 65535, or a ws+unix
+/// request path that does not start with '/'. basic_client::connect()
+/// reports those as error::bad_url.
 inline std::optional<url> parse_url(std::string_view text) {
     url u;
     const auto scheme_end = text.find("://");

@@ -35,7 +35,6 @@ struct tcp {
     /// servers and clients are made without a TLS context.
     static constexpr bool secure = false;
 
-    /// The stream for a connected or accepted socket; the context is unused.
     /// A stream that is not connected yet, for a client to connect its lowest
     /// layer (built in place: no socket is moved).
     template <class Executor>
@@ -43,6 +42,7 @@ struct tcp {
         return stream<Executor>(executor);
     }
 
+    /// The stream for a connected or accepted socket; the context is unused.
     template <class Executor>
     static stream<Executor> wrap(socket<Executor>&& s, context_type*) {
         return std::move(s);

@@ -43,8 +43,6 @@ struct tls {
     /// release_buffers().
     static constexpr bool secure = true;
 
-    /// The stream for a connected or accepted socket, made from `*context`.
-    /// Throws system_error when OpenSSL cannot make the SSL object.
     /// A stream that is not connected yet, for a client to connect its lowest
     /// layer (built in place: no socket is moved).
     template <class Executor>
@@ -52,6 +50,8 @@ struct tls {
         return stream<Executor>(executor, *context);
     }
 
+    /// The stream for a connected or accepted socket, made from `*context`.
+    /// Throws system_error when OpenSSL cannot make the SSL object.
     template <class Executor>
     static stream<Executor> wrap(socket<Executor>&& s, context_type* context) {
         return stream<Executor>(std::move(s), *context);

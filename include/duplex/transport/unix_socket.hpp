@@ -34,7 +34,6 @@ struct unix_socket {
     /// No TLS: the server and client are made without a TLS context.
     static constexpr bool secure = false;
 
-    /// The stream for a connected or accepted socket; the context is unused.
     /// A stream that is not connected yet, for a client to connect its lowest
     /// layer (built in place: no socket is moved).
     template <class Executor>
@@ -42,6 +41,7 @@ struct unix_socket {
         return stream<Executor>(executor);
     }
 
+    /// The stream for a connected or accepted socket; the context is unused.
     template <class Executor>
     static stream<Executor> wrap(socket<Executor>&& s, context_type*) {
         return std::move(s);
