@@ -127,6 +127,33 @@ TEST_CASE("async_send completes an Asio completion token once written, or with e
     CHECK(completions[1] == duplex::condition::send_failed);
 }
 
+TEST_CASE("a client's limits come from client_options::limits, else its Config", "[integration]") {
+    echo_fixture<> f;
+    for (const bool tight : {true, false}) {
+        INFO(tight);
+        client_run c;
+        duplex::close_info seen;
+        int echoes = 0;
+        duplex::client::handlers_type h;
+        h.on_open = [](const duplex::client::connection_ptr& conn) { conn->send_text(std::string(200, 'x')); };
+        h.on_message = [&](const duplex::client::connection_ptr& conn, const duplex::message&) {
+            ++echoes;
+            conn->close();
+        };
+        h.on_close = [&](const auto&, const duplex::close_info& info) { seen = info; };
+        duplex::client_options options;
+        if (tight) {
+            auto limits = duplex::session_limits<duplex::config::client>();
+            limits.max_message_size = 100; // the 200-byte echo is too large for this connection
+            options.limits = limits;
+        }
+        c.client.connect(f.url(), h, options);
+        c.run();
+        CHECK(echoes == (tight ? 0 : 1));
+        CHECK(seen.code == (tight ? duplex::close_code::message_too_big : duplex::close_code::normal));
+    }
+}
+
 TEST_CASE("handshakes that are not acceptable get their HTTP status", "[integration][handshake]") {
     echo_fixture<> f;
     const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";

@@ -8,6 +8,7 @@
 #include <duplex/connection/connection.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -24,9 +25,11 @@ struct client_options {
     /// handshake with error::bad_response; the pick is the connection's subprotocol().
     std::vector<std::string> subprotocols;
     handshake::header_fields headers; ///< extra request fields: cookies, authorization, ...
-    /// Largest message received, after decompression (larger: close 1009);
-    /// 0 keeps Config::max_message_size.
-    std::size_t max_message_size = 0;
+    /// This connection's limits (message and frame sizes, fragments, UTF-8
+    /// checks, ...), the same struct a server route's `options` is; unset:
+    /// the Config's (session_limits<Config>()). A message over the limit
+    /// closes the connection with 1009.
+    std::optional<protocol::session_options> limits;
     /// The Sec-WebSocket-Extensions offer; empty offers none. Set it together
     /// with accept_extensions, e.g. with extensions::enable_deflate().
     std::string extensions;
@@ -254,8 +257,7 @@ private:
         upgrade.request.headers = state->options.headers;
         upgrade.request.extensions = state->options.extensions;
         upgrade.accept_extensions = std::move(state->options.accept_extensions);
-        auto limits = session_limits<Config>();
-        if (state->options.max_message_size) limits.max_message_size = state->options.max_message_size;
+        const auto limits = state->options.limits ? *state->options.limits : session_limits<Config>();
         access::start_client(*c, std::move(upgrade), std::make_shared<const handlers_type>(std::move(state->handlers)),
                              limits, state->target.host);
     }
